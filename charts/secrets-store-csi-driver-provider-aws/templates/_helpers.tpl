@@ -1,0 +1,100 @@
+{{/*
+Names follow the Go provider's chart (same name, full name, selector and ServiceAccount name), so a
+release installed with that chart upgrades in place: a DaemonSet's selector cannot change.
+*/}}
+
+{{/* Chart name, or nameOverride. */}}
+{{- define "provider.name" -}}
+{{- .Values.nameOverride | default .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Release-qualified name: fullnameOverride, else <release>-<name> unless the release name already contains it. */}}
+{{- define "provider.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := include "provider.name" . -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* chart label value: <chart>-<version>. */}}
+{{- define "provider.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Labels that select the DaemonSet's pods. Never change these: the selector is immutable. */}}
+{{- define "provider.selectorLabels" -}}
+app: {{ include "provider.name" . }}
+{{- end -}}
+
+{{/* Labels on every object, commonLabels last so they can add to but not replace the chart's own. */}}
+{{- define "provider.labels" -}}
+{{ include "provider.selectorLabels" . }}
+app.kubernetes.io/name: {{ include "provider.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ include "provider.chart" . }}
+{{- range $key, $value := .Values.commonLabels }}
+{{- if not (has $key (list "app" "app.kubernetes.io/name" "app.kubernetes.io/instance" "app.kubernetes.io/version" "app.kubernetes.io/managed-by" "helm.sh/chart")) }}
+{{ $key }}: {{ $value | toString | quote }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* Pod labels: the chart's labels plus podLabels; podLabels cannot replace the selector label. */}}
+{{- define "provider.podLabels" -}}
+{{- $labels := include "provider.labels" . | fromYaml -}}
+{{- range $key, $value := .Values.podLabels -}}
+{{- if ne $key "app" -}}
+{{- $_ := set $labels $key ($value | toString) -}}
+{{- end -}}
+{{- end -}}
+{{- toYaml $labels -}}
+{{- end -}}
+
+{{/* ServiceAccount the provider runs as. */}}
+{{- define "provider.serviceAccountName" -}}
+{{- .Values.rbac.serviceAccountName | default (include "provider.fullname" .) -}}
+{{- end -}}
+
+{{/* Image reference; the tag defaults to the chart's appVersion. */}}
+{{- define "provider.image" -}}
+{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion | toString) -}}
+{{- end -}}
+
+{{/* Container arguments, one "--flag=value" per line, built from the values. */}}
+{{- define "provider.args" -}}
+- {{ printf "--provider-volume=%s" .Values.providerVolume | quote }}
+{{- if .Values.driverWritesSecrets }}
+- "--driver-writes-secrets=true"
+{{- end }}
+{{- with .Values.k8sThrottlingParams }}
+{{- if .qps }}
+- {{ printf "--qps=%v" .qps | quote }}
+{{- end }}
+{{- if .burst }}
+- {{ printf "--burst=%v" .burst | quote }}
+{{- end }}
+{{- end }}
+{{- if .Values.eksAddonVersion }}
+- {{ printf "--eks-addon-version=%s" .Values.eksAddonVersion | quote }}
+{{- end }}
+{{- if .Values.podIdentityHttpTimeout }}
+- {{ printf "--pod-identity-http-timeout=%v" .Values.podIdentityHttpTimeout | quote }}
+{{- end }}
+{{- if ne (int .Values.port) 8989 }}
+- {{ printf "--metrics-addr=:%d" (int .Values.port) | quote }}
+{{- end }}
+{{- if .Values.logLevel }}
+- {{ printf "--log-level=%s" .Values.logLevel | quote }}
+{{- end }}
+{{- range .Values.extraArgs }}
+- {{ . | toString | quote }}
+{{- end }}
+{{- end -}}
