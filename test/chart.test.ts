@@ -18,6 +18,7 @@ import {
   valueArgs,
   type K8sObject,
 } from './helm-render.js';
+import { parseArgs } from '../src/config.js';
 
 const allValuesFile = join(repoRoot, 'test', 'fixtures', 'chart-values-all.yaml');
 const chartYaml = parse(readFileSync(join(chartDir, 'Chart.yaml'), 'utf8')) as K8sObject;
@@ -394,5 +395,38 @@ describe('single values, as Go-chart users pass them with --set', () => {
     const objects = render({ namespace: 'secrets' });
     assert.equal(ds(objects).metadata.namespace, 'secrets');
     assert.equal(only(objects, 'ClusterRoleBinding').subjects[0].namespace, 'secrets');
+  });
+});
+
+describe("the provider's own flag parser accepts what the chart renders", () => {
+  test('default args', () => {
+    const parsed = parseArgs(args(render()));
+    assert.equal(parsed.config.providerVolume, '/etc/kubernetes/secrets-store-csi-providers');
+    assert.equal(parsed.config.driverWritesSecrets, false);
+    assert.deepEqual(parsed.rest, []);
+  });
+
+  test('every Go-chart value that becomes a flag', () => {
+    const rendered = args(
+      render({
+        set: [
+          'providerVolume=/var/run/secrets-store-csi-providers',
+          'driverWritesSecrets=true',
+          'k8sThrottlingParams.qps=20',
+          'k8sThrottlingParams.burst=40',
+          'eksAddonVersion=v3.1.0-eksbuild.1',
+          'podIdentityHttpTimeout=750ms',
+        ],
+      }),
+    );
+    const parsed = parseArgs(rendered);
+    assert.deepEqual(parsed.warnings, []);
+    assert.deepEqual(parsed.rest, []);
+    assert.equal(parsed.config.providerVolume, '/var/run/secrets-store-csi-providers');
+    assert.equal(parsed.config.driverWritesSecrets, true);
+    assert.equal(parsed.config.qps, 20);
+    assert.equal(parsed.config.burst, 40);
+    assert.equal(parsed.config.eksAddonVersion, 'v3.1.0-eksbuild.1');
+    assert.equal(parsed.config.podIdentityHttpTimeoutMs, 750);
   });
 });

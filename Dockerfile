@@ -1,0 +1,37 @@
+# syntax=docker/dockerfile:1
+#
+# AWS provider for the Secrets Store CSI Driver (TypeScript build).
+#
+#   docker build -t <registry>/secrets-store-csi-driver-provider-aws-ts:<version> .
+#
+# The build stage installs dependencies with npm and bundles the provider into one file, dist/main.js
+# (esbuild; every dependency inlined). The runtime stage is distroless Node.js: node, glibc and CA
+# certificates; no npm, no shell, no package manager, no node_modules. Only the bundle is copied.
+#
+# Node's TLS uses its bundled Mozilla CA list; for a private CA (for example a proxy in front of the
+# AWS endpoints) mount the certificate and set NODE_EXTRA_CA_CERTS to its path.
+
+# Node.js major version for both stages; keep it on a current LTS line.
+ARG NODE_MAJOR=22
+
+FROM node:${NODE_MAJOR}-bookworm-slim AS build
+WORKDIR /src
+# Dependencies first, so this layer is reused until the lockfile changes.
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npm run build \
+ && test -s dist/main.js
+
+# Distroless Node.js runtime; its entrypoint is /nodejs/bin/node. The default (not :nonroot) variant
+# runs as root, which the provider needs: like the Go provider it writes secrets into pods' tmpfs
+# volumes under the kubelet directory, owned by root.
+FROM gcr.io/distroless/nodejs${NODE_MAJOR}-debian12
+WORKDIR /app
+COPY --from=build /src/dist/main.js /app/dist/main.js
+ENV NODE_ENV=production
+USER 0:0
+# Metrics and health endpoints (/metrics, /healthz, /readyz).
+EXPOSE 8989
+# Nothing is written to the image's filesystem: run it with a read-only root filesystem.
+ENTRYPOINT ["/nodejs/bin/node", "/app/dist/main.js"]

@@ -1,0 +1,97 @@
+// Fetches every object of a mount plan, concurrently with a bound: Secrets
+// Manager objects one call each, SSM parameters in batches of 10, each call in
+// the primary and (when configured) the failover region. Nothing is written
+// until everything is fetched.
+import type { AwsClients, PodCredentials, RetryPolicy } from '../aws/clients.js';
+import { ProviderError, withContext } from '../errors.js';
+import type { ObjectPlan } from '../plan/objects.js';
+import type { MountPlan } from '../plan/request.js';
+import { mapBounded } from '../util/bounded.js';
+import { withFailover } from './failover.js';
+import { getSecretValue } from './secrets-manager.js';
+import { getParameters, SSM_BATCH_SIZE, type ParameterRequest } from './ssm.js';
+import type { FetchedValue } from './types.js';
+
+export interface FetchedObject extends FetchedValue {
+  object: ObjectPlan;
+}
+
+export interface FetchOptions {
+  /** AWS calls in flight at once for one mount. */
+  concurrency: number;
+  onFailover?(object: string, error: unknown): void;
+}
+
+export async function fetchObjects(
+  plan: MountPlan,
+  credentials: PodCredentials,
+  clients: AwsClients,
+  signal: AbortSignal,
+  options: FetchOptions,
+): Promise<FetchedObject[]> {
+  const { primary, failover } = plan.regions;
+  // With a failover region standing by, it is the retry: fail over rather than back off.
+  const retry: RetryPolicy = { maxAttempts: failover ? 1 : 3 };
+
+  const secrets = plan.objects.filter((o) => o.objectType === 'secretsmanager');
+  const parameters = plan.objects.filter((o) => o.objectType === 'ssmparameter');
+  const batches: ObjectPlan[][] = [];
+  for (let i = 0; i < parameters.length; i += SSM_BATCH_SIZE) batches.push(parameters.slice(i, i + SSM_BATCH_SIZE));
+
+  type Task = () => Promise<FetchedObject[]>;
+  const tasks: Task[] = [
+    ...secrets.map((object): Task => async () => {
+      const outcome = await withFailover(
+        async (s) => getSecretValue(await clients.secretsManager(primary, credentials, retry), primary, secretRequest(object, false), s),
+        failover ? (async (s) => getSecretValue(await clients.secretsManager(failover, credentials, retry), failover, secretRequest(object, true), s)) : undefined,
+        signal,
+      ).catch((err) => {
+        throw describe(err, object);
+      });
+      if (outcome.usedFailover) options.onFailover?.(`secret "${object.objectName}"`, undefined);
+      return [{ object, ...outcome.value }];
+    }),
+    ...batches.map((batch): Task => async () => {
+      const outcome = await withFailover(
+        async (s) => getParameters(await clients.ssm(primary, credentials, retry), primary, batch.map((o) => parameterRequest(o, false)), s),
+        failover ? (async (s) => getParameters(await clients.ssm(failover, credentials, retry), failover, batch.map((o) => parameterRequest(o, true)), s)) : undefined,
+        signal,
+      ).catch((err) => {
+        throw batch.length === 1 ? describe(err, batch[0]!) : err;
+      });
+      if (outcome.usedFailover) options.onFailover?.(`parameters ${batch.map((o) => `"${o.objectName}"`).join(', ')}`, undefined);
+      return outcome.value.map((value, i) => ({ object: batch[i]!, ...value }));
+    }),
+  ];
+
+  const results = await mapBounded(tasks, options.concurrency, (task) => task());
+  // Back in the order of the objects list, so files and versions are deterministic.
+  return results.flat().sort((a, b) => a.object.index - b.object.index);
+}
+
+/** What to ask for in a region: the failoverObject's name and versions stand in there. */
+function selection(object: ObjectPlan, inFailoverRegion: boolean) {
+  const f = inFailoverRegion ? object.failoverObject : undefined;
+  return {
+    name: f?.objectName ?? object.objectName,
+    version: f?.objectVersion ?? object.objectVersion,
+    label: f?.objectVersionLabel ?? object.objectVersionLabel,
+  };
+}
+
+function secretRequest(object: ObjectPlan, inFailoverRegion: boolean) {
+  const { name, version, label } = selection(object, inFailoverRegion);
+  return { secretId: name, versionId: version, versionStage: label };
+}
+
+/** SSM takes one selector; validation guarantees version and label are not both set. */
+function parameterRequest(object: ObjectPlan, inFailoverRegion: boolean): ParameterRequest {
+  return selection(object, inFailoverRegion);
+}
+
+function describe(err: unknown, object: ObjectPlan): unknown {
+  if (err instanceof ProviderError && !err.message.startsWith('objects[')) {
+    return withContext(err, `objects[${object.index}] "${object.objectName}"`);
+  }
+  return err;
+}

@@ -1,0 +1,114 @@
+// Entry point: flags -> config -> long-lived objects (clients, caches) -> the
+// gRPC server on <provider-volume>/aws.sock. Everything a Mount needs is
+// created here and passed in; there is no module-level mutable state.
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AwsClients } from './aws/clients.js';
+import { PodCredentialsResolver } from './auth/credentials.js';
+import { helpText, parseArgs, UsageError, type Config } from './config.js';
+import { connectCoreV1, KubeLookups } from './kube/lookups.js';
+import { TokenBucket } from './kube/rate-limiter.js';
+import { createLogger, type Logger } from './log.js';
+import { bindUnixSocket, createProviderServer, RUNTIME_NAME } from './server/grpc-server.js';
+
+const VERSION = typeof __PROVIDER_VERSION__ === 'string' ? __PROVIDER_VERSION__ : '0.0.0-dev';
+/** Linux sun_path is 108 bytes including the terminating NUL. */
+const MAX_SOCKET_PATH_BYTES = 107;
+const SHUTDOWN_TIMEOUT_MS = 30_000;
+const FETCH_CONCURRENCY = 16;
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`${err.message}\n\n${helpText()}\n`);
+    return 2;
+  }
+  if (parsed.help) {
+    process.stdout.write(`${helpText()}\n`);
+    return 0;
+  }
+  if (parsed.rest.length > 0) {
+    process.stderr.write(`unexpected argument "${parsed.rest[0]}"\n\n${helpText()}\n`);
+    return 2;
+  }
+  const log = createLogger(parsed.config.logLevel);
+  for (const warning of parsed.warnings) log.warn(warning);
+  return serve(parsed.config, log);
+}
+
+async function serve(config: Config, log: Logger): Promise<number> {
+  const socketPath = join(config.providerVolume, 'aws.sock');
+  if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH_BYTES) {
+    log.fatal({ socketPath }, `socket path is longer than ${MAX_SOCKET_PATH_BYTES} bytes; use a shorter --provider-volume`);
+    return 1;
+  }
+
+  const appId = `${RUNTIME_NAME}:${config.eksAddonVersion || VERSION}`;
+  const clients = new AwsClients(appId);
+  const kube = new KubeLookups(() => connectCoreV1(config.kubeconfig), new TokenBucket(config.qps, config.burst));
+  const credentials = new PodCredentialsResolver(
+    clients,
+    kube,
+    { ipv4: config.podIdentityEndpointIpv4, ipv6: config.podIdentityEndpointIpv6, timeoutMs: config.podIdentityHttpTimeoutMs },
+    { onFallback: (what, error) => log.warn({ error: error.message }, `${what} failed; trying the next endpoint or region`) },
+  );
+  const server = createProviderServer({
+    version: VERSION,
+    log,
+    mountDeps: {
+      envRegion: process.env.AWS_REGION || undefined,
+      kube,
+      credentials,
+      clients,
+      driverWritesSecrets: config.driverWritesSecrets,
+      fetchConcurrency: FETCH_CONCURRENCY,
+      log,
+    },
+  });
+
+  await mkdir(config.providerVolume, { recursive: true });
+  await rm(socketPath, { force: true }); // a stale socket from a previous run
+  await bindUnixSocket(server, socketPath);
+  log.info(
+    { version: VERSION, socket: socketPath, driverWritesSecrets: config.driverWritesSecrets },
+    `${RUNTIME_NAME} listening; requires CSIDriver tokenRequests for audiences sts.amazonaws.com and pods.eks.amazonaws.com`,
+  );
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, 'shutting down: no new mounts, finishing in-flight ones');
+      const force = setTimeout(() => {
+        log.warn('in-flight mounts did not finish in time; stopping anyway');
+        server.forceShutdown();
+      }, SHUTDOWN_TIMEOUT_MS);
+      server.tryShutdown(() => {
+        clearTimeout(force);
+        void rm(socketPath, { force: true }).finally(() => {
+          log.info('stopped');
+          resolve(0);
+        });
+      });
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+}
+
+process.on('unhandledRejection', (reason) => {
+  // A bug, not a reason to drop every other in-flight mount.
+  process.stderr.write(`${JSON.stringify({ level: 'error', msg: 'unhandled rejection', error: String((reason as Error)?.stack ?? reason) })}\n`);
+});
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: 'provider failed to start', error: String((err as Error)?.stack ?? err) })}\n`);
+    process.exit(1);
+  },
+);

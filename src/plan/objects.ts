@@ -1,0 +1,368 @@
+// The `objects` parameter: YAML -> validated object plans. Pure, no I/O.
+// Every rule of the Go provider (ascp-parity.md) plus our stricter file-name
+// checks runs here, before any credential or AWS call.
+import jmespath from 'jmespath';
+import { parseDocument, visit, isScalar } from 'yaml';
+import { ObjectSpecError } from '../errors.js';
+
+export type ObjectType = 'secretsmanager' | 'ssmparameter';
+
+export interface JmesPathPlan {
+  path: string;
+  objectAlias: string;
+  fileName: string;
+  mode: number;
+}
+
+export interface FailoverObjectPlan {
+  objectName: string;
+  objectVersion?: string;
+  objectVersionLabel?: string;
+}
+
+export interface ObjectPlan {
+  /** Position in the `objects` list, for error messages. */
+  index: number;
+  objectName: string;
+  objectType: ObjectType;
+  objectAlias?: string;
+  objectVersion?: string;
+  objectVersionLabel?: string;
+  /** Path of the mounted file relative to the target directory. */
+  fileName: string;
+  mode: number;
+  jmesPath: JmesPathPlan[];
+  failoverObject?: FailoverObjectPlan;
+}
+
+export interface ObjectsContext {
+  primaryRegion: string;
+  failoverRegion?: string;
+  /** Replacement for '/', or undefined when translation is off. */
+  translation: string | undefined;
+  /** The request's default file mode. */
+  defaultMode: number;
+}
+
+/** Largest `objects` text we parse: far above real use, low enough to bound CPU. */
+export const MAX_OBJECTS_YAML_BYTES = 256 * 1024;
+const MAX_OBJECTS = 1000;
+const MAX_NAME_BYTES = 255;
+const MAX_PATH_BYTES = 4096;
+
+const ARN_SERVICE_TYPES: Record<string, ObjectType> = {
+  secretsmanager: 'secretsmanager',
+  ssm: 'ssmparameter',
+};
+const OBJECT_TYPES = new Set<string>(['secretsmanager', 'ssmparameter']);
+
+type Raw = Record<string, unknown>;
+
+/** Parses and validates `objects`; returns [] for an empty or absent value. */
+export function parseObjects(text: string | undefined, ctx: ObjectsContext): ObjectPlan[] {
+  const entries = parseYamlList(text ?? '');
+  const plans = entries.map((raw, index) => planObject(raw, index, ctx));
+  checkUniqueness(plans);
+  return plans;
+}
+
+function parseYamlList(text: string): unknown[] {
+  if (Buffer.byteLength(text) > MAX_OBJECTS_YAML_BYTES) {
+    throw new ObjectSpecError(undefined, 'objects', `is larger than ${MAX_OBJECTS_YAML_BYTES} bytes`);
+  }
+  if (text.trim() === '') return [];
+  // The failsafe schema keeps every scalar as the string that was written:
+  // `filePermission: 0600` stays "0600", `objectVersion: 2` is "2", `yes` is "yes".
+  const doc = parseDocument(text, { schema: 'failsafe', uniqueKeys: false, prettyErrors: true });
+  if (doc.errors.length > 0) {
+    const first = doc.errors[0]!;
+    const where = first.linePos?.[0] ? ` at line ${first.linePos[0].line}, column ${first.linePos[0].col}` : '';
+    const reason = first.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    throw new ObjectSpecError(undefined, 'objects', `is not valid YAML${where}: ${reason}`);
+  }
+  // YAML nulls (`key:`, `~`, `null`) mean "not set", as they do for the Go provider.
+  visit(doc, {
+    Scalar(_key, node) {
+      if (node.type === 'PLAIN' && /^(~|null|Null|NULL|)$/.test(String(node.value))) node.value = '';
+    },
+  });
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    throw new ObjectSpecError(undefined, 'objects', `cannot be read: ${(err as Error).message}`);
+  }
+  if (value === '' || value === null || value === undefined) return [];
+  if (!Array.isArray(value)) {
+    throw new ObjectSpecError(undefined, 'objects', 'must be a YAML list of objects (each item starting with "- objectName: ...")');
+  }
+  if (value.length > MAX_OBJECTS) {
+    throw new ObjectSpecError(undefined, 'objects', `lists ${value.length} objects; at most ${MAX_OBJECTS} are allowed`);
+  }
+  return value;
+}
+
+// ---- field access: keys match case-insensitively, values must be strings ----
+
+function asMap(value: unknown, index: number, field: string | undefined): Raw {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ObjectSpecError(index, field, 'must be a mapping of fields (objectName, objectType, ...)');
+  }
+  return value as Raw;
+}
+
+function lookup(raw: Raw, name: string): unknown {
+  if (name in raw) return raw[name];
+  const lower = name.toLowerCase();
+  for (const key of Object.keys(raw)) if (key.toLowerCase() === lower) return raw[key];
+  return undefined;
+}
+
+function str(raw: Raw, name: string, index: number, prefix = ''): string | undefined {
+  const value = lookup(raw, name);
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string') {
+    throw new ObjectSpecError(index, prefix + name, 'must be a string');
+  }
+  if (value.includes('\0')) throw new ObjectSpecError(index, prefix + name, 'must not contain NUL characters');
+  return value;
+}
+
+function list(raw: Raw, name: string, index: number): Raw[] {
+  const value = lookup(raw, name);
+  if (value === undefined || value === '') return [];
+  if (!Array.isArray(value)) throw new ObjectSpecError(index, name, 'must be a list of {path, objectAlias} entries');
+  return value.map((entry, i) => asMap(entry, index, `${name}[${i}]`));
+}
+
+// ---- one object ----
+
+function planObject(value: unknown, index: number, ctx: ObjectsContext): ObjectPlan {
+  const raw = asMap(value, index, undefined);
+  const objectName = str(raw, 'objectName', index);
+  if (!objectName) throw new ObjectSpecError(index, 'objectName', 'is required');
+
+  const declaredType = str(raw, 'objectType', index);
+  const objectType = resolveObjectType(objectName, declaredType, ctx.primaryRegion, index, 'objectName');
+  const objectAlias = str(raw, 'objectAlias', index);
+  const objectVersion = str(raw, 'objectVersion', index);
+  const objectVersionLabel = str(raw, 'objectVersionLabel', index);
+
+  if (objectType === 'ssmparameter' && objectVersion && objectVersionLabel) {
+    throw new ObjectSpecError(index, 'objectVersion', `SSM parameter "${objectName}" cannot specify both objectVersion and objectVersionLabel`);
+  }
+
+  const mode = parseFilePermission(str(raw, 'filePermission', index), ctx.defaultMode, index, 'filePermission');
+  checkNameIsSafe(objectName, index, 'objectName');
+  if (objectAlias) checkNameIsSafe(objectAlias, index, 'objectAlias');
+  const fileName = toFileName(objectAlias ?? objectName, ctx.translation, index, objectAlias ? 'objectAlias' : 'objectName');
+
+  const jmesPath = list(raw, 'jmesPath', index).map((entry, i) => {
+    const field = `jmesPath[${i}].`;
+    const path = str(entry, 'path', index, field);
+    const alias = str(entry, 'objectAlias', index, field);
+    if (!path) throw new ObjectSpecError(index, `${field}path`, 'is required');
+    if (!alias) throw new ObjectSpecError(index, `${field}objectAlias`, 'is required');
+    try {
+      jmespath.compile(path);
+    } catch (err) {
+      throw new ObjectSpecError(index, `${field}path`, `"${path}" (objectAlias "${alias}") is not a valid JMESPath expression: ${(err as Error).message}`);
+    }
+    checkNameIsSafe(alias, index, `${field}objectAlias`);
+    return {
+      path,
+      objectAlias: alias,
+      fileName: toFileName(alias, ctx.translation, index, `${field}objectAlias`),
+      mode: parseFilePermission(str(entry, 'filePermission', index, field), mode, index, `${field}filePermission`),
+    };
+  });
+
+  const failoverObject = planFailoverObject(raw, index, ctx, {
+    objectName, declaredType, objectType, objectAlias, objectVersion,
+  });
+
+  return {
+    index, objectName, objectType, fileName, mode, jmesPath,
+    ...(objectAlias && { objectAlias }),
+    ...(objectVersion && { objectVersion }),
+    ...(objectVersionLabel && { objectVersionLabel }),
+    ...(failoverObject && { failoverObject }),
+  };
+}
+
+function planFailoverObject(
+  raw: Raw,
+  index: number,
+  ctx: ObjectsContext,
+  primary: { objectName: string; declaredType?: string | undefined; objectType: ObjectType; objectAlias?: string | undefined; objectVersion?: string | undefined },
+): FailoverObjectPlan | undefined {
+  let value = lookup(raw, 'failoverObject');
+  if (value === undefined || value === '') return undefined;
+  // The AWS user guide writes failoverObject as a one-item list; accept that spelling too.
+  if (Array.isArray(value)) {
+    if (value.length !== 1) throw new ObjectSpecError(index, 'failoverObject', 'must be a single {objectName, ...} mapping');
+    value = value[0];
+  }
+  const entry = asMap(value, index, 'failoverObject');
+  const objectName = str(entry, 'objectName', index, 'failoverObject.');
+  if (!objectName) throw new ObjectSpecError(index, 'failoverObject.objectName', 'is required');
+  if (!primary.objectAlias) {
+    throw new ObjectSpecError(index, 'objectAlias', `is required for "${primary.objectName}" because it has a failoverObject`);
+  }
+  if (!ctx.failoverRegion) {
+    throw new ObjectSpecError(index, 'failoverObject', `for "${primary.objectName}" requires the failoverRegion parameter`);
+  }
+  const type = resolveObjectType(objectName, primary.declaredType, ctx.failoverRegion, index, 'failoverObject.objectName');
+  if (type !== primary.objectType) {
+    throw new ObjectSpecError(index, 'failoverObject.objectName', `"${objectName}" is a ${type} object but "${primary.objectName}" is a ${primary.objectType} object`);
+  }
+  const objectVersion = str(entry, 'objectVersion', index, 'failoverObject.');
+  const objectVersionLabel = str(entry, 'objectVersionLabel', index, 'failoverObject.');
+  if (type === 'ssmparameter' && objectVersion && objectVersionLabel) {
+    throw new ObjectSpecError(index, 'failoverObject.objectVersion', `SSM parameter "${objectName}" cannot specify both objectVersion and objectVersionLabel`);
+  }
+  if ((objectVersion ?? '') !== (primary.objectVersion ?? '')) {
+    throw new ObjectSpecError(index, 'failoverObject.objectVersion', `must equal the primary objectVersion of "${primary.objectName}"`);
+  }
+  checkNameIsSafe(objectName, index, 'failoverObject.objectName');
+  return {
+    objectName,
+    ...(objectVersion && { objectVersion }),
+    ...(objectVersionLabel && { objectVersionLabel }),
+  };
+}
+
+// ---- names, types, ARNs ----
+
+interface ParsedArn {
+  partition: string;
+  service: string;
+  region: string;
+  account: string;
+  resource: string;
+}
+
+export function parseArn(value: string): ParsedArn | undefined {
+  const parts = value.split(':');
+  if (parts.length < 6 || parts[0] !== 'arn') return undefined;
+  const [, partition, service, region, account] = parts as [string, string, string, string, string];
+  const resource = parts.slice(5).join(':');
+  if (!partition || !service || !resource) return undefined;
+  if (account && !/^\d{12}$/.test(account)) return undefined;
+  return { partition, service, region, account, resource };
+}
+
+function resolveObjectType(
+  name: string,
+  declaredType: string | undefined,
+  region: string,
+  index: number,
+  field: string,
+): ObjectType {
+  const isArn = name.startsWith('arn:');
+  const arn = isArn ? parseArn(name) : undefined;
+  if (isArn && !arn) {
+    throw new ObjectSpecError(index, field, `"${name}" is not a well-formed ARN (arn:partition:service:region:account-id:resource)`);
+  }
+  if (arn && arn.region !== region) {
+    throw new ObjectSpecError(index, field, `the region of ARN "${name}" (${arn.region || 'empty'}) must match region ${region}`);
+  }
+  if (!declaredType && !arn) {
+    throw new ObjectSpecError(index, 'objectType', `is required for "${name}" (use secretsmanager or ssmparameter, or give a full ARN)`);
+  }
+  const arnType = arn ? ARN_SERVICE_TYPES[arn.service] : undefined;
+  if (!declaredType) {
+    if (!arnType) throw new ObjectSpecError(index, field, `ARN "${name}" has unsupported service "${arn!.service}" (use secretsmanager or ssm)`);
+    return arnType;
+  }
+  if (!OBJECT_TYPES.has(declaredType)) {
+    throw new ObjectSpecError(index, 'objectType', `"${declaredType}" is invalid for "${name}" (use secretsmanager or ssmparameter)`);
+  }
+  if (arn && arnType !== declaredType) {
+    throw new ObjectSpecError(index, 'objectType', `"${declaredType}" does not match ARN "${name}"`);
+  }
+  return declaredType as ObjectType;
+}
+
+function parseFilePermission(value: string | undefined, fallback: number, index: number, field: string): number {
+  if (value === undefined) return fallback;
+  if (!/^[0-7]{4}$/.test(value)) {
+    throw new ObjectSpecError(index, field, `"${value}" must be exactly four octal digits, e.g. "0640"`);
+  }
+  return parseInt(value, 8);
+}
+
+function checkNameIsSafe(name: string, index: number, field: string): void {
+  if (name === '.' || name === '..' || name.includes('../') || name.endsWith('/..')) {
+    throw new ObjectSpecError(index, field, `"${name}" must not be "." or ".." or contain "../"`);
+  }
+}
+
+/** objectAlias or objectName -> the file's path relative to the target dir. */
+function toFileName(name: string, translation: string | undefined, index: number, field: string): string {
+  const fileName = translation !== undefined ? name.replaceAll('/', translation) : name.replace(/^\/+/, '');
+  const problem = fileNameProblem(fileName);
+  if (problem) throw new ObjectSpecError(index, field, `"${name}" cannot be used as a file name: ${problem}`);
+  return fileName;
+}
+
+/** The driver's rules for a file path (relative, clean, bounded). */
+export function fileNameProblem(fileName: string): string | undefined {
+  if (fileName === '') return 'it is empty';
+  if (Buffer.byteLength(fileName) > MAX_PATH_BYTES) return `it is longer than ${MAX_PATH_BYTES} bytes`;
+  for (const element of fileName.split('/')) {
+    if (element === '') return 'it has an empty path element ("//" or a trailing "/")';
+    if (element === '.' || element === '..') return `it has a "${element}" path element`;
+    if (Buffer.byteLength(element) > MAX_NAME_BYTES) return `a path element is longer than ${MAX_NAME_BYTES} bytes`;
+  }
+  return undefined;
+}
+
+// ---- duplicates and collisions across objects ----
+
+function checkUniqueness(plans: ObjectPlan[]): void {
+  const objectKeys = new Set<string>();
+  const aliases = new Map<string, number>();
+  const files = new Map<string, string>();
+  // With pathTranslation off a name may hold directories: "a" and "a/b" cannot both exist.
+  const directories = new Set<string>();
+
+  const claimFile = (fileName: string, owner: string, index: number, field: string) => {
+    const previous = files.get(fileName);
+    if (previous !== undefined) {
+      throw new ObjectSpecError(index, field, `file name "${fileName}" is already used by ${previous}`);
+    }
+    if (directories.has(fileName)) {
+      throw new ObjectSpecError(index, field, `file name "${fileName}" is also a directory of another object's file`);
+    }
+    const parts = fileName.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const dir = parts.slice(0, i).join('/');
+      if (files.has(dir)) {
+        throw new ObjectSpecError(index, field, `file name "${fileName}" needs directory "${dir}", which is ${files.get(dir)}'s file`);
+      }
+      directories.add(dir);
+    }
+    files.set(fileName, owner);
+  };
+  const claimAlias = (alias: string, index: number, field: string) => {
+    if (aliases.has(alias)) {
+      throw new ObjectSpecError(index, field, `objectAlias "${alias}" is already used by objects[${aliases.get(alias)}]`);
+    }
+    aliases.set(alias, index);
+  };
+
+  for (const p of plans) {
+    const key = JSON.stringify([p.objectName, p.objectAlias ?? '', p.objectVersionLabel ?? '']);
+    if (objectKeys.has(key)) {
+      throw new ObjectSpecError(p.index, 'objectName', `"${p.objectName}" is listed twice; give each an objectAlias or a different objectVersionLabel`);
+    }
+    objectKeys.add(key);
+    if (p.objectAlias) claimAlias(p.objectAlias, p.index, 'objectAlias');
+    claimFile(p.fileName, `objects[${p.index}] ("${p.objectName}")`, p.index, p.objectAlias ? 'objectAlias' : 'objectName');
+    p.jmesPath.forEach((j, i) => {
+      claimAlias(j.objectAlias, p.index, `jmesPath[${i}].objectAlias`);
+      claimFile(j.fileName, `objects[${p.index}].jmesPath[${i}]`, p.index, `jmesPath[${i}].objectAlias`);
+    });
+  }
+}

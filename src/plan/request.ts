@@ -1,0 +1,236 @@
+// MountRequest -> MountPlan, pure. The checks run in the Go provider's order so
+// the first failing check decides the error (ascp-parity.md). Region lookup from
+// the node is the only step that may need I/O; the caller does it between
+// parseMountRequest and planMount.
+import { RequestError } from '../errors.js';
+import { parseGoBool } from '../config.js';
+import { parseObjects, type ObjectPlan } from './objects.js';
+
+export const ATTR = {
+  podName: 'csi.storage.k8s.io/pod.name',
+  podNamespace: 'csi.storage.k8s.io/pod.namespace',
+  podUid: 'csi.storage.k8s.io/pod.uid',
+  serviceAccount: 'csi.storage.k8s.io/serviceAccount.name',
+  tokens: 'csi.storage.k8s.io/serviceAccount.tokens',
+  region: 'region',
+  failoverRegion: 'failoverRegion',
+  pathTranslation: 'pathTranslation',
+  usePodIdentity: 'usePodIdentity',
+  preferredAddressType: 'preferredAddressType',
+  objects: 'objects',
+} as const;
+
+export const IRSA_AUDIENCE = 'sts.amazonaws.com';
+export const POD_IDENTITY_AUDIENCE = 'pods.eks.amazonaws.com';
+
+/** The fields of a v1alpha1.MountRequest we read (as decoded by proto-loader). */
+export interface MountRequestMessage {
+  attributes?: string;
+  target_path?: string;
+  permission?: string;
+}
+
+export interface PodInfo {
+  name: string;
+  namespace: string;
+  uid: string;
+  serviceAccount: string;
+}
+
+export interface PodToken {
+  token: string;
+  /** Epoch ms, when the driver told us. */
+  expiresAt?: number;
+}
+
+export interface ParsedRequest {
+  targetPath: string;
+  attributes: Readonly<Record<string, string>>;
+  pod: PodInfo;
+  tokens: ReadonlyMap<string, PodToken>;
+  defaultMode: number;
+}
+
+export interface Regions {
+  primary: string;
+  failover?: string;
+}
+
+export type AddressPreference = 'ipv4' | 'ipv6' | 'auto';
+
+export type AuthPlan =
+  | { mode: 'irsa'; token: PodToken; namespace: string; serviceAccount: string }
+  | { mode: 'pod-identity'; token: PodToken; addressPreference: AddressPreference };
+
+export interface MountPlan {
+  pod: PodInfo;
+  targetPath: string;
+  regions: Regions;
+  auth: AuthPlan;
+  objects: ObjectPlan[];
+}
+
+const MAX_ATTRIBUTES_BYTES = 1024 * 1024;
+const MAX_TOKEN_BYTES = 16 * 1024;
+
+/** Steps 1-4: target path, attributes, tokens, permission. */
+export function parseMountRequest(req: MountRequestMessage): ParsedRequest {
+  const targetPath = req.target_path ?? '';
+  if (targetPath === '') throw new RequestError('Missing mount path');
+  if (!targetPath.startsWith('/') || targetPath.includes('\0')) {
+    throw new RequestError('target_path must be an absolute path');
+  }
+
+  const attributes = parseAttributes(req.attributes ?? '');
+  const pod: PodInfo = {
+    name: attributes[ATTR.podName] ?? '',
+    namespace: attributes[ATTR.podNamespace] ?? '',
+    uid: attributes[ATTR.podUid] ?? '',
+    serviceAccount: attributes[ATTR.serviceAccount] ?? '',
+  };
+  const tokens = parseTokens(attributes[ATTR.tokens]);
+  const defaultMode = parsePermission(req.permission ?? '');
+  return { targetPath, attributes, pod, tokens, defaultMode };
+}
+
+function parseAttributes(text: string): Record<string, string> {
+  if (Buffer.byteLength(text) > MAX_ATTRIBUTES_BYTES) {
+    throw new RequestError(`attributes are larger than ${MAX_ATTRIBUTES_BYTES} bytes`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new RequestError(`failed to parse attributes as JSON: ${(err as Error).message}`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new RequestError('attributes must be a JSON object of strings');
+  }
+  const out: Record<string, string> = Object.create(null);
+  for (const [key, v] of Object.entries(value)) {
+    if (typeof v !== 'string') throw new RequestError(`attribute "${key}" must be a string`);
+    out[key] = v;
+  }
+  return out;
+}
+
+function parseTokens(text: string | undefined): Map<string, PodToken> {
+  const hint = 'the CSIDriver secrets-store.csi.k8s.io must set tokenRequests for audiences sts.amazonaws.com and pods.eks.amazonaws.com';
+  if (text === undefined || text === '') {
+    throw new RequestError(`attribute ${ATTR.tokens} is missing: ${hint}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    // The parser's message may quote the token: keep it out.
+    throw new RequestError(`attribute ${ATTR.tokens} is not valid JSON`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new RequestError(`attribute ${ATTR.tokens} must be a JSON object keyed by audience`);
+  }
+  const tokens = new Map<string, PodToken>();
+  for (const [audience, entry] of Object.entries(value)) {
+    const where = `attribute ${ATTR.tokens}, audience "${audience.slice(0, 100)}"`;
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
+      throw new RequestError(`${where}: must be an object with "token" and "expirationTimestamp"`);
+    }
+    const { token, expirationTimestamp } = entry as Record<string, unknown>;
+    if (typeof token !== 'string' || token === '') throw new RequestError(`${where}: "token" must be a non-empty string`);
+    if (token.length > MAX_TOKEN_BYTES || !/^[\x21-\x7e]+$/.test(token)) {
+      throw new RequestError(`${where}: "token" is not a well-formed service account token`);
+    }
+    let expiresAt: number | undefined;
+    if (expirationTimestamp !== undefined && expirationTimestamp !== '') {
+      expiresAt = typeof expirationTimestamp === 'string' ? Date.parse(expirationTimestamp) : NaN;
+      if (!Number.isFinite(expiresAt)) throw new RequestError(`${where}: "expirationTimestamp" must be an RFC 3339 time`);
+    }
+    tokens.set(audience, { token, ...(expiresAt !== undefined && { expiresAt }) });
+  }
+  return tokens;
+}
+
+/** The driver sends the default mode as a decimal number string ("420" = 0644). */
+function parsePermission(text: string): number {
+  if (!/^(0|[1-9]\d{0,4})$/.test(text) || Number(text) > 0o7777) {
+    throw new RequestError(`failed to parse permission "${text.slice(0, 20)}": expected a decimal file mode such as "420" (0644)`);
+  }
+  return Number(text);
+}
+
+/** The primary region when the request or environment gives it; undefined means "ask the node". */
+export function requestedRegion(parsed: ParsedRequest, envRegion: string | undefined): string | undefined {
+  return parsed.attributes[ATTR.region] || envRegion || undefined;
+}
+
+/** Step 5, once the primary region is known. */
+export function resolveRegions(parsed: ParsedRequest, primary: string): Regions {
+  checkRegionName(primary, 'region');
+  const failover = parsed.attributes[ATTR.failoverRegion] || undefined;
+  if (failover === undefined) return { primary };
+  checkRegionName(failover, 'failoverRegion');
+  if (failover === primary) {
+    throw new RequestError(`failoverRegion ${failover} cannot be the same as the primary region`);
+  }
+  return { primary, failover };
+}
+
+function checkRegionName(region: string, field: string): void {
+  if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(region) || region.length > 50) {
+    throw new RequestError(`${field} "${region.slice(0, 60)}" is not a valid AWS region name`);
+  }
+}
+
+/** Steps 6-9: auth mode, the pod's token, pathTranslation, objects. */
+export function planMount(parsed: ParsedRequest, regions: Regions): MountPlan {
+  const { attributes, pod } = parsed;
+
+  const usePodIdentityText = attributes[ATTR.usePodIdentity] ?? '';
+  const usePodIdentity = usePodIdentityText === '' ? false : parseGoBool(usePodIdentityText);
+  if (usePodIdentity === undefined) {
+    throw new RequestError(`failed to parse usePodIdentity value "${usePodIdentityText.slice(0, 40)}": use "true" or "false"`);
+  }
+
+  const auth = planAuth(parsed, usePodIdentity, attributes[ATTR.preferredAddressType] ?? '');
+  const translation = parsePathTranslation(attributes[ATTR.pathTranslation]);
+  const objects = parseObjects(attributes[ATTR.objects], {
+    primaryRegion: regions.primary,
+    ...(regions.failover && { failoverRegion: regions.failover }),
+    translation,
+    defaultMode: parsed.defaultMode,
+  });
+  return { pod, targetPath: parsed.targetPath, regions, auth, objects };
+}
+
+function planAuth(parsed: ParsedRequest, usePodIdentity: boolean, preferredAddressType: string): AuthPlan {
+  const audience = usePodIdentity ? POD_IDENTITY_AUDIENCE : IRSA_AUDIENCE;
+  const token = parsed.tokens.get(audience);
+  if (!token) {
+    throw new RequestError(
+      `no service account token for audience ${audience} in ${ATTR.tokens}: add it to the tokenRequests of the CSIDriver secrets-store.csi.k8s.io`,
+    );
+  }
+  if (usePodIdentity) {
+    const preference = preferredAddressType.toLowerCase();
+    return {
+      mode: 'pod-identity',
+      token,
+      addressPreference: preference === 'ipv4' || preference === 'ipv6' ? preference : 'auto',
+    };
+  }
+  const { namespace, serviceAccount } = parsed.pod;
+  if (!namespace || !serviceAccount) {
+    throw new RequestError(`attributes ${ATTR.podNamespace} and ${ATTR.serviceAccount} are required to find the pod's IAM role`);
+  }
+  return { mode: 'irsa', token, namespace, serviceAccount };
+}
+
+/** Absent: "_"; "False" in any case: no translation; else exactly one character. */
+function parsePathTranslation(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return '_';
+  if (value.toLowerCase() === 'false') return undefined;
+  if ([...value].length !== 1 || value === '/' || value === '\0') {
+    throw new RequestError(`pathTranslation "${value.slice(0, 20)}" must be either "False" or a single character other than "/"`);
+  }
+  return value;
+}
