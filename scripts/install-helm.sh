@@ -21,7 +21,6 @@ HELM_VERSION="${HELM_VERSION:-v3.22.0}"
 export GOMODCACHE="${GOMODCACHE:-$ROOT/.build/go/mod}"
 export GOCACHE="${GOCACHE:-$ROOT/.build/go/cache}"
 export GOBIN="$ROOT/.tools/bin"
-export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
 export CGO_ENABLED=0
 HELM="$GOBIN/helm"
 
