@@ -26,7 +26,8 @@ import { ProviderClient } from './provider-client.js';
 import { procCpuMs, procCpuMsPrecise, procPeakRssKiB, procRssKiB } from './proc.js';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const GO_PROVIDER_BIN = join(REPO_ROOT, '.tools', 'bin', 'secrets-store-csi-driver-provider-aws');
+/** The Go provider binary: BENCH_GO_PROVIDER_BIN if set, else what scripts/install-go-provider.sh builds. */
+export const GO_PROVIDER_BIN = process.env['BENCH_GO_PROVIDER_BIN'] || join(REPO_ROOT, '.tools', 'bin', 'secrets-store-csi-driver-provider-aws');
 export const GO_PROVIDER_STAMP = join(REPO_ROOT, '.build', 'go', 'provider.stamp');
 export const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
@@ -278,6 +279,8 @@ export class GoProvider {
     const t0 = performance.now();
     const child = spawn(cmd, args, { env, stdio: ['ignore', log, log] });
     closeSync(log);
+    live.add(child);
+    child.once('exit', () => live.delete(child));
     let exitInfo: string | undefined;
     child.once('exit', (code, signal) => (exitInfo = `exited with ${code ?? signal}`));
 
@@ -346,6 +349,13 @@ export class GoProvider {
     if (this.ownDir) rmSync(this.ownDir, { recursive: true, force: true });
   }
 }
+
+// Providers still running when the bench process exits (a crash, an uncaught error) are killed, so no
+// orphan keeps a socket or a CPU busy.
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of live) c.kill('SIGKILL');
+});
 
 function tail(file: string, lines = 15): string {
   try {
