@@ -9,7 +9,7 @@ import type { MountPlan } from '../plan/request.js';
 import { mapBounded } from '../util/bounded.js';
 import { withFailover } from './failover.js';
 import { getSecretValue } from './secrets-manager.js';
-import { getParameters, SSM_BATCH_SIZE, type ParameterRequest } from './ssm.js';
+import { getParameters, selectorOf, SSM_BATCH_SIZE, type ParameterRequest } from './ssm.js';
 import type { FetchedValue } from './types.js';
 
 export interface FetchedObject extends FetchedValue {
@@ -35,8 +35,7 @@ export async function fetchObjects(
 
   const secrets = plan.objects.filter((o) => o.objectType === 'secretsmanager');
   const parameters = plan.objects.filter((o) => o.objectType === 'ssmparameter');
-  const batches: ObjectPlan[][] = [];
-  for (let i = 0; i < parameters.length; i += SSM_BATCH_SIZE) batches.push(parameters.slice(i, i + SSM_BATCH_SIZE));
+  const batches = ssmBatches(parameters);
 
   type Task = () => Promise<FetchedObject[]>;
   const tasks: Task[] = [
@@ -67,6 +66,24 @@ export async function fetchObjects(
   const results = await mapBounded(tasks, options.concurrency, (task) => task());
   // Back in the order of the objects list, so files and versions are deterministic.
   return results.flat().sort((a, b) => a.object.index - b.object.index);
+}
+
+/**
+ * Batches of at most 10 in which no parameter name appears twice: responses
+ * are matched back by name, and not every SSM endpoint returns the Selector
+ * that would tell `name:1` from `name:label` apart.
+ */
+function ssmBatches(parameters: readonly ObjectPlan[]): ObjectPlan[][] {
+  const names = (o: ObjectPlan) => [o.objectName, o.failoverObject?.objectName ?? o.objectName];
+  const sameSelection = (a: ObjectPlan, b: ObjectPlan) => selectorOf(parameterRequest(a, false)) === selectorOf(parameterRequest(b, false));
+  const clashes = (a: ObjectPlan, b: ObjectPlan) => !sameSelection(a, b) && names(a).some((n) => names(b).includes(n));
+  const batches: ObjectPlan[][] = [];
+  for (const object of parameters) {
+    const batch = batches.find((b) => b.length < SSM_BATCH_SIZE && !b.some((o) => clashes(o, object)));
+    if (batch) batch.push(object);
+    else batches.push([object]);
+  }
+  return batches;
 }
 
 /** What to ask for in a region: the failoverObject's name and versions stand in there. */

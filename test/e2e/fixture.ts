@@ -41,6 +41,7 @@ export interface PodSetup {
   /** Annotate the service account with this role (IRSA); null for none. */
   roleArn?: string | null;
   nodeLabels?: Record<string, string>;
+  nodeName?: string;
 }
 
 /** A pod known to the Kubernetes stub (service account, pod, node) and to the agent. */
@@ -51,8 +52,9 @@ export function createPod(env: TestEnvironment, setup: PodSetup = {}): PodInfo {
   const pod = makePod(namespace, `web-${podCounter}`, sa);
   const roleArn = setup.roleArn === undefined ? ROLE_ARN : setup.roleArn;
   env.kube.addServiceAccount(namespace, sa, roleArn ? { 'eks.amazonaws.com/role-arn': roleArn } : {});
-  env.kube.addPod(namespace, pod.name, NODE, { serviceAccountName: sa, uid: pod.uid });
-  env.kube.addNode(NODE, setup.nodeLabels ?? { 'topology.kubernetes.io/region': 'us-east-1' });
+  const node = setup.nodeName ?? NODE;
+  env.kube.addPod(namespace, pod.name, node, { serviceAccountName: sa, uid: pod.uid });
+  env.kube.addNode(node, setup.nodeLabels ?? { 'topology.kubernetes.io/region': 'us-east-1' });
   return pod;
 }
 
