@@ -3,7 +3,7 @@
 // when ALL files are staged are they renamed into place. A failure before the
 // renames leaves the target untouched; temp files never outlive the call.
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { FileWriteError, PreconditionError } from '../errors.js';
 import type { MountedFile } from './mounted-files.js';
@@ -30,6 +30,8 @@ export async function writeFilesAtomically(targetDir: string, files: readonly Mo
         await handle.close();
       }
     }
+    // rename() cannot replace a directory: find that out before the first rename.
+    for (const { final } of staged) await checkReplaceable(final);
     for (const { temp, final } of staged) await rename(temp, final);
   } catch (err) {
     if (err instanceof FileWriteError) throw err;
@@ -38,6 +40,13 @@ export async function writeFilesAtomically(targetDir: string, files: readonly Mo
   } finally {
     // After successful renames these are gone already; rm with force is then a no-op.
     await Promise.all(staged.map(({ temp }) => rm(temp, { force: true })));
+  }
+}
+
+async function checkReplaceable(path: string): Promise<void> {
+  const existing = await lstat(path).catch(() => undefined);
+  if (existing?.isDirectory()) {
+    throw new FileWriteError(`failed to write the files into the target directory: "${path}" is a directory`);
   }
 }
 

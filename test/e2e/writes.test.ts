@@ -1,0 +1,142 @@
+// Writing files: exact modes under any umask, atomic replacement, all or
+// nothing, no temp files, driver-writes mode, and per-request permissions.
+import { after, before, beforeEach, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
+import { grpc } from '../harness/grpc-client.js';
+import type { ProviderProcess } from '../harness/provider-process.js';
+import { createPod, createSecret, mountRequest, objectsYaml, putSecretValue, readTree, startE2E, targetDir, type E2E } from './fixture.js';
+
+let e2e: E2E;
+let driverWrites: ProviderProcess;
+before(async () => {
+  // umask 077 would give 0600 files if the writer relied on open()'s mode.
+  e2e = await startE2E({ nodeArgs: ['--import', 'data:text/javascript,process.umask(0o077)'] });
+  driverWrites = await e2e.env.startProvider({ driverWritesSecrets: true });
+});
+after(async () => {
+  await e2e?.env.stop();
+});
+beforeEach(async () => {
+  await e2e.env.reset();
+});
+
+const objects = (...names: string[]) => objectsYaml(names.map((n) => ({ objectName: n, objectType: 'secretsmanager' })));
+
+test('modes are exact under umask 077: default 0644, 0640, 0755, 0400, per request 0600', async () => {
+  await createSecret(e2e.env, 'us-east-1', 'a', JSON.stringify({ k: 'v' }));
+  await createSecret(e2e.env, 'us-east-1', 'b', 'bee');
+  await createSecret(e2e.env, 'us-east-1', 'c', 'sea');
+  const pod = createPod(e2e.env);
+  const target = targetDir();
+  await e2e.provider.client.mount(mountRequest(e2e.env, {
+    pod, target,
+    parameters: {
+      region: 'us-east-1',
+      objects: objectsYaml([
+        { objectName: 'a', objectType: 'secretsmanager', jmesPath: [{ path: 'k', objectAlias: 'k', filePermission: '0400' }] },
+        { objectName: 'b', objectType: 'secretsmanager', filePermission: '0640' },
+        { objectName: 'c', objectType: 'secretsmanager', filePermission: '0755' },
+      ]),
+    },
+  }));
+  const tree = readTree(target);
+  assert.deepEqual(Object.fromEntries(Object.entries(tree).map(([k, v]) => [k, v.mode.toString(8)])), { a: '644', b: '640', c: '755', k: '400' });
+
+  const target2 = targetDir();
+  await e2e.provider.client.mount(mountRequest(e2e.env, { pod, target: target2, permission: '384', parameters: { region: 'us-east-1', objects: objects('b') } }));
+  assert.equal(readTree(target2).b!.mode, 0o600, 'the request permission is the default');
+});
+
+test('concurrent mounts with different default permissions do not race', async () => {
+  await createSecret(e2e.env, 'us-east-1', 'shared', 'value');
+  const modes = [0o600, 0o644, 0o640, 0o400, 0o444, 0o660];
+  const runs = Array.from({ length: 30 }, (_, i) => {
+    const mode = modes[i % modes.length]!;
+    const target = targetDir();
+    const pod = createPod(e2e.env);
+    const request = mountRequest(e2e.env, { pod, target, permission: String(mode), parameters: { region: 'us-east-1', objects: objects('shared') } });
+    return e2e.provider.client.mount(request).then(() => ({ target, mode }));
+  });
+  for (const { target, mode } of await Promise.all(runs)) assert.equal(readTree(target).shared!.mode, mode);
+});
+
+test('atomic replacement: a reader holding the old file keeps reading the old bytes; no temp files remain', async () => {
+  await createSecret(e2e.env, 'us-east-1', 'rot', 'old-value');
+  const pod = createPod(e2e.env);
+  const target = targetDir();
+  const request = mountRequest(e2e.env, { pod, target, parameters: { region: 'us-east-1', objects: objects('rot') } });
+  await e2e.provider.client.mount(request);
+  const fd = openSync(`${target}/rot`, 'r');
+  try {
+    await putSecretValue(e2e.env, 'us-east-1', 'rot', 'new-value!');
+    await e2e.provider.client.mount(request);
+    const buf = Buffer.alloc(64);
+    const n = readSync(fd, buf, 0, 64, 0);
+    assert.equal(buf.subarray(0, n).toString(), 'old-value');
+  } finally {
+    closeSync(fd);
+  }
+  assert.equal(readTree(target).rot!.contents, 'new-value!');
+  assert.deepEqual(readdirSync(target), ['rot']);
+});
+
+test('all or nothing: when one object fails, no file is written or changed', async () => {
+  await createSecret(e2e.env, 'us-east-1', 'good', 'g1');
+  const pod = createPod(e2e.env);
+  const target = targetDir();
+  await e2e.provider.client.mount(mountRequest(e2e.env, { pod, target, parameters: { region: 'us-east-1', objects: objects('good') } }));
+  await putSecretValue(e2e.env, 'us-east-1', 'good', 'g2');
+  await assert.rejects(
+    e2e.provider.client.mount(mountRequest(e2e.env, { pod, target, parameters: { region: 'us-east-1', objects: objects('good', 'missing') } })),
+    (err: grpc.ServiceError) => err.code === grpc.status.NOT_FOUND,
+  );
+  assert.deepEqual(readTree(target), { good: { contents: 'g1', mode: 0o644 } }, 'unchanged, no new files, no temp files');
+
+  // A write failure (a directory squats on a file name) also leaves everything as it was.
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(`${target}/blocker`);
+  mkdirSync(`${target}/blocker/inner`);
+  await createSecret(e2e.env, 'us-east-1', 'blocker', 'b');
+  await assert.rejects(
+    e2e.provider.client.mount(mountRequest(e2e.env, { pod, target, parameters: { region: 'us-east-1', objects: objects('good', 'blocker') } })),
+    (err: grpc.ServiceError) => {
+      assert.equal(err.code, grpc.status.INTERNAL);
+      assert.match(err.details, /failed to write the files into the target directory/);
+      return true;
+    },
+  );
+  assert.deepEqual(readdirSync(target).sort(), ['blocker', 'good']);
+  assert.equal(readTree(target).good!.contents, 'g1');
+});
+
+test('a missing target directory is FAILED_PRECONDITION', async () => {
+  await createSecret(e2e.env, 'us-east-1', 'x', 'x');
+  const pod = createPod(e2e.env);
+  await assert.rejects(
+    e2e.provider.client.mount(mountRequest(e2e.env, { pod, target: '/nonexistent/target/dir', parameters: { region: 'us-east-1', objects: objects('x') } })),
+    (err: grpc.ServiceError) => err.code === grpc.status.FAILED_PRECONDITION && /does not exist/.test(err.details),
+  );
+});
+
+test('driver-writes mode: files returned with clean relative paths and decimal modes; nothing written', async () => {
+  await createSecret(e2e.env, 'us-east-1', 'app/db', JSON.stringify({ user: 'u' }));
+  const pod = createPod(e2e.env);
+  const target = targetDir();
+  const response = await driverWrites.client.mount(mountRequest(e2e.env, {
+    pod, target,
+    parameters: {
+      region: 'us-east-1',
+      objects: objectsYaml([{ objectName: 'app/db', objectType: 'secretsmanager', filePermission: '0600', jmesPath: [{ path: 'user', objectAlias: 'user' }] }]),
+    },
+  }));
+  assert.deepEqual(readdirSync(target), [], 'the provider wrote nothing');
+  assert.deepEqual(
+    response.files.map((f) => ({ path: f.path, mode: f.mode, contents: Buffer.from(f.contents).toString() })),
+    [
+      { path: 'app_db', mode: 384, contents: '{"user":"u"}' },
+      { path: 'user', mode: 384, contents: 'u' },
+    ],
+  );
+  assert.deepEqual(response.object_version.map((v) => v.id), ['app_db', 'user']);
+});
