@@ -12,6 +12,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { trackTempDir, untrackTempDir } from './process-cleanup.js';
 
 export type KubeResource = 'serviceaccounts' | 'pods' | 'nodes';
 
@@ -142,6 +143,7 @@ export async function startKubeApi(): Promise<KubeApi> {
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   const dir = mkdtempSync(join(tmpdir(), 'kube-harness-'));
+  trackTempDir(dir);
   const kubeconfigPath = join(dir, 'kubeconfig');
   writeFileSync(
     kubeconfigPath,
@@ -249,6 +251,7 @@ export async function startKubeApi(): Promise<KubeApi> {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       rmSync(dir, { recursive: true, force: true });
+      untrackTempDir(dir);
     },
   };
 }

@@ -1,11 +1,13 @@
-// Kills the harness's child processes when the test process goes away, so a failed or interrupted test never
-// leaves a moto or provider process behind holding a port or a socket.
+// Kills the harness's child processes (and removes its temp dirs) when the test process goes away, so a failed
+// or interrupted test never leaves a moto or provider process behind holding a port or a socket.
 //
 // Children are spawned `detached` (their own process group) so that stop() can kill the whole group; that
 // also means a Ctrl-C on the terminal does not reach them, which is why we forward SIGINT/SIGTERM here.
 import type { ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 
 const live = new Set<number>();
+const tempDirs = new Set<string>();
 let installed = false;
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {
@@ -23,6 +25,8 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
 function killAll(): void {
   for (const pid of live) killGroup(pid, 'SIGKILL');
   live.clear();
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  tempDirs.clear();
 }
 
 function install(): void {
@@ -51,4 +55,14 @@ export function trackChild(child: ChildProcess): void {
 /** Sends `signal` to the child's whole process group (falls back to the pid alone). */
 export function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   if (child.pid !== undefined) killGroup(child.pid, signal);
+}
+
+/** Removes `dir` if the test process exits before the owner does (call untrackTempDir once it is removed). */
+export function trackTempDir(dir: string): void {
+  install();
+  tempDirs.add(dir);
+}
+
+export function untrackTempDir(dir: string): void {
+  tempDirs.delete(dir);
 }

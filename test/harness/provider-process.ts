@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connectProvider, type ProviderClient } from './grpc-client.js';
-import { signalGroup, trackChild } from './process-cleanup.js';
+import { signalGroup, trackChild, trackTempDir, untrackTempDir } from './process-cleanup.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -78,6 +78,7 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
 export async function startProvider(options: StartProviderOptions = {}): Promise<ProviderProcess> {
   const ownsVolume = options.providerVolume === undefined;
   const providerVolume = options.providerVolume ?? mkdtempSync(join(tmpdir(), 'ascp-'));
+  if (ownsVolume) trackTempDir(providerVolume);
   const socketPath = join(providerVolume, 'aws.sock');
   const entry = options.entry ?? join(REPO_ROOT, 'dist', 'main.js');
   const args = [
@@ -171,7 +172,10 @@ export async function startProvider(options: StartProviderOptions = {}): Promise
         }
         // Anything the provider left in its group (it should leave nothing).
         signalGroup(child, 'SIGKILL');
-        if (ownsVolume) rmSync(providerVolume, { recursive: true, force: true });
+        if (ownsVolume) {
+          rmSync(providerVolume, { recursive: true, force: true });
+          untrackTempDir(providerVolume);
+        }
         return exited;
       })();
       return stopping;
