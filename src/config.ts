@@ -16,11 +16,15 @@ export interface Config {
   podIdentityEndpointIpv4: string;
   podIdentityEndpointIpv6: string;
   logLevel: string;
+  /** host:port for /metrics, /healthz, /readyz; empty disables. */
+  metricsAddr: string;
+  shutdownTimeoutMs: number;
+  maxConcurrentMounts: number;
 }
 
-type FlagKind = 'string' | 'bool' | 'int' | 'duration';
+export type FlagKind = 'string' | 'bool' | 'int' | 'duration';
 
-interface FlagSpec {
+export interface FlagSpec {
   name: string;
   kind: FlagKind;
   default: string;
@@ -39,6 +43,9 @@ const FLAGS: readonly FlagSpec[] = [
   { name: 'kubeconfig', kind: 'string', default: '', help: 'Path to a kubeconfig file (default: in-cluster configuration)' },
   { name: 'pod-identity-endpoint-ipv4', kind: 'string', default: 'http://169.254.170.23/v1/credentials', help: 'EKS Pod Identity agent endpoint over IPv4' },
   { name: 'pod-identity-endpoint-ipv6', kind: 'string', default: 'http://[fd00:ec2::23]/v1/credentials', help: 'EKS Pod Identity agent endpoint over IPv6' },
+  { name: 'metrics-addr', kind: 'string', default: ':8989', help: 'Address for /metrics, /healthz and /readyz (empty disables)' },
+  { name: 'shutdown-timeout', kind: 'duration', default: '25s', help: 'On SIGTERM, how long in-flight mounts may take before the provider exits anyway' },
+  { name: 'max-concurrent-mounts', kind: 'int', default: '32', help: 'Mounts served at once; more wait in a queue' },
   { name: 'log-level', kind: 'string', default: 'info', help: 'Log level: trace, debug, info, warn, error, fatal or silent' },
   { name: 'help', kind: 'bool', default: 'false', help: 'Print this help and exit' },
 ];
@@ -59,7 +66,8 @@ export interface ParsedArgs {
   rest: string[];
 }
 
-export function parseArgs(argv: readonly string[], specs: readonly FlagSpec[] = FLAGS): ParsedArgs {
+/** Go flag syntax -> values by name (defaults filled in) and the remaining arguments. */
+export function parseFlagValues(argv: readonly string[], specs: readonly FlagSpec[]): { values: Map<string, string>; rest: string[] } {
   const values = new Map<string, string>(specs.map((f) => [f.name, f.default]));
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -88,7 +96,11 @@ export function parseArgs(argv: readonly string[], specs: readonly FlagSpec[] = 
       i++;
     }
   }
+  return { values, rest };
+}
 
+export function parseArgs(argv: readonly string[], specs: readonly FlagSpec[] = FLAGS): ParsedArgs {
+  const { values, rest } = parseFlagValues(argv, specs);
   const warnings: string[] = [];
   const get = (name: string): string => values.get(name) ?? '';
   const bool = (name: string): boolean => {
@@ -122,6 +134,12 @@ export function parseArgs(argv: readonly string[], specs: readonly FlagSpec[] = 
     }
   }
 
+  const shutdownTimeout = parseGoDuration(get('shutdown-timeout'));
+  if (shutdownTimeout === undefined || shutdownTimeout < 0) {
+    throw new UsageError(`invalid value "${get('shutdown-timeout')}" for flag -shutdown-timeout: use a Go duration such as 25s`);
+  }
+  const maxConcurrentMounts = int('max-concurrent-mounts');
+  if (maxConcurrentMounts <= 0) throw new UsageError(`-max-concurrent-mounts must be positive, got ${maxConcurrentMounts}`);
   const qps = int('qps');
   const burst = int('burst');
   if (qps <= 0) throw new UsageError(`-qps must be positive, got ${qps}`);
@@ -139,6 +157,9 @@ export function parseArgs(argv: readonly string[], specs: readonly FlagSpec[] = 
       podIdentityEndpointIpv4: get('pod-identity-endpoint-ipv4'),
       podIdentityEndpointIpv6: get('pod-identity-endpoint-ipv6'),
       logLevel: oneOf('log-level', LOG_LEVELS),
+      metricsAddr: get('metrics-addr'),
+      shutdownTimeoutMs: shutdownTimeout,
+      maxConcurrentMounts,
     },
     help: bool('help'),
     warnings,
@@ -146,8 +167,8 @@ export function parseArgs(argv: readonly string[], specs: readonly FlagSpec[] = 
   };
 }
 
-export function helpText(specs: readonly FlagSpec[] = FLAGS): string {
-  const lines = ['Usage: node dist/main.js [flags]', '', 'Flags:'];
+export function helpText(specs: readonly FlagSpec[] = FLAGS, usage = 'Usage: node dist/main.js [flags]\n       node dist/main.js validate FILE...\n       node dist/main.js mount --spc FILE --target DIR [--region R] [--driver-writes]'): string {
+  const lines = [usage, '', 'Flags:'];
   for (const f of specs) {
     const type = f.kind === 'bool' ? '' : ` ${f.kind === 'int' ? 'int' : f.kind === 'duration' ? 'duration' : 'string'}`;
     const def = f.default === '' ? '' : ` (default ${JSON.stringify(f.default)})`;

@@ -1,6 +1,7 @@
-// Entry point: flags -> config -> long-lived objects (clients, caches) -> the
-// gRPC server on <provider-volume>/aws.sock. Everything a Mount needs is
-// created here and passed in; there is no module-level mutable state.
+// Entry point: flags -> config -> long-lived objects (clients, caches, metrics)
+// -> the gRPC server on <provider-volume>/aws.sock and the operations port.
+// Everything a Mount needs is created here and passed in; there is no
+// module-level mutable state. Subcommands: `validate` and `mount`.
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AwsClients } from './aws/clients.js';
@@ -9,15 +10,22 @@ import { helpText, parseArgs, UsageError, type Config } from './config.js';
 import { connectCoreV1, KubeLookups } from './kube/lookups.js';
 import { TokenBucket } from './kube/rate-limiter.js';
 import { createLogger, type Logger } from './log.js';
+import { ProviderMetrics } from './metrics.js';
 import { bindUnixSocket, createProviderServer, RUNTIME_NAME } from './server/grpc-server.js';
+import { HealthState } from './server/health.js';
+import { createEndpoints, parseListenAddress } from './server/http-endpoints.js';
+import { MountGate } from './server/mount-gate.js';
 
 const VERSION = typeof __PROVIDER_VERSION__ === 'string' ? __PROVIDER_VERSION__ : '0.0.0-dev';
 /** Linux sun_path is 108 bytes including the terminating NUL. */
 const MAX_SOCKET_PATH_BYTES = 107;
-const SHUTDOWN_TIMEOUT_MS = 30_000;
+/** AWS calls in flight at once for one mount. */
 const FETCH_CONCURRENCY = 16;
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'validate') return (await import('./cli/validate.js')).runValidate(argv.slice(1));
+  if (argv[0] === 'mount') return (await import('./cli/mount.js')).runMount(argv.slice(1), VERSION);
+
   let parsed;
   try {
     parsed = parseArgs(argv);
@@ -46,18 +54,27 @@ async function serve(config: Config, log: Logger): Promise<number> {
     return 1;
   }
 
+  const metrics = new ProviderMetrics();
   const appId = `${RUNTIME_NAME}:${config.eksAddonVersion || VERSION}`;
-  const clients = new AwsClients(appId);
-  const kube = new KubeLookups(() => connectCoreV1(config.kubeconfig), new TokenBucket(config.qps, config.burst));
+  const clients = new AwsClients(appId, metrics, (attempt) => log.warn(attempt, 'AWS request failed with a transient error; the SDK retries or the failover region answers'));
+  const kube = new KubeLookups(() => connectCoreV1(config.kubeconfig), new TokenBucket(config.qps, config.burst), {}, metrics);
   const credentials = new PodCredentialsResolver(
     clients,
     kube,
     { ipv4: config.podIdentityEndpointIpv4, ipv6: config.podIdentityEndpointIpv6, timeoutMs: config.podIdentityHttpTimeoutMs },
-    { onFallback: (what, error) => log.warn({ error: error.message }, `${what} failed; trying the next endpoint or region`) },
+    {
+      onLookup: (mode, hit) => metrics.credentials(mode, hit ? 'cache' : 'fetched'),
+      onLookupFailed: (mode) => metrics.credentials(mode, 'error'),
+      onFallback: (what, error) => log.warn({ error: error.message }, `${what} failed; trying the next endpoint or region`),
+    },
   );
+  const health = new HealthState();
   const server = createProviderServer({
     version: VERSION,
     log,
+    observer: metrics,
+    gate: new MountGate(config.maxConcurrentMounts),
+    health,
     mountDeps: {
       envRegion: process.env.AWS_REGION || undefined,
       kube,
@@ -66,33 +83,52 @@ async function serve(config: Config, log: Logger): Promise<number> {
       driverWritesSecrets: config.driverWritesSecrets,
       fetchConcurrency: FETCH_CONCURRENCY,
       log,
+      observer: metrics,
     },
   });
 
   await mkdir(config.providerVolume, { recursive: true });
   await rm(socketPath, { force: true }); // a stale socket from a previous run
   await bindUnixSocket(server, socketPath);
+  let serving = true;
+
+  const endpoints = config.metricsAddr ? createEndpoints({ socketPath, registry: metrics.registry, ready: () => serving }) : undefined;
+  if (endpoints) {
+    const { host, port } = parseListenAddress(config.metricsAddr);
+    await new Promise<void>((resolve, reject) => {
+      endpoints.once('error', reject);
+      endpoints.listen(port, host, () => resolve());
+    });
+  }
   log.info(
-    { version: VERSION, socket: socketPath, driverWritesSecrets: config.driverWritesSecrets },
+    { version: VERSION, socket: socketPath, metricsAddr: config.metricsAddr || 'disabled', driverWritesSecrets: config.driverWritesSecrets },
     `${RUNTIME_NAME} listening; requires CSIDriver tokenRequests for audiences sts.amazonaws.com and pods.eks.amazonaws.com`,
   );
 
   return new Promise<number>((resolve) => {
-    let stopping = false;
     const stop = (signal: NodeJS.Signals) => {
-      if (stopping) return;
-      stopping = true;
-      log.info({ signal }, 'shutting down: no new mounts, finishing in-flight ones');
-      const force = setTimeout(() => {
-        log.warn('in-flight mounts did not finish in time; stopping anyway');
-        server.forceShutdown();
-      }, SHUTDOWN_TIMEOUT_MS);
-      server.tryShutdown(() => {
-        clearTimeout(force);
+      if (!serving) return;
+      serving = false;
+      health.set('NOT_SERVING');
+      log.info({ signal, shutdownTimeoutMs: config.shutdownTimeoutMs }, 'shutting down: no new mounts, finishing in-flight ones');
+      const finish = () => {
+        health.close();
+        endpoints?.close();
+        endpoints?.closeAllConnections();
         void rm(socketPath, { force: true }).finally(() => {
           log.info('stopped');
           resolve(0);
         });
+      };
+      const force = setTimeout(() => {
+        log.warn('in-flight mounts did not finish before --shutdown-timeout; stopping anyway');
+        server.forceShutdown();
+        finish();
+      }, config.shutdownTimeoutMs);
+      health.close();
+      server.tryShutdown(() => {
+        clearTimeout(force);
+        finish();
       });
     };
     process.on('SIGTERM', stop);

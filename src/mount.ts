@@ -7,6 +7,7 @@ import { writeFilesAtomically } from './files/atomic-writer.js';
 import { mountedFiles, type MountedFile } from './files/mounted-files.js';
 import type { KubeLookups } from './kube/lookups.js';
 import type { Logger } from './log.js';
+import type { Observer } from './metrics.js';
 import { parseMountRequest, planMount, requestedRegion, resolveRegions, type MountRequestMessage } from './plan/request.js';
 import { RequestError } from './errors.js';
 import { raceSignal } from './util/abort.js';
@@ -20,6 +21,7 @@ export interface MountDeps {
   /** AWS calls in flight at once per mount. */
   fetchConcurrency: number;
   log: Logger;
+  observer: Observer;
 }
 
 export interface MountResponseMessage {
@@ -38,6 +40,8 @@ export interface MountSummary {
   files?: number;
   bytes?: number;
   failovers?: number;
+  /** Files per object type, for metrics. */
+  filesByType?: Record<string, { files: number; bytes: number }>;
 }
 
 /** The driver rejects responses over 4 MiB; stay clear of it with room for framing. */
@@ -55,7 +59,7 @@ export async function performMount(
   const primary =
     requestedRegion(parsed, deps.envRegion) ??
     (await raceSignal(deps.kube.nodeRegion(parsed.pod.namespace, parsed.pod.name, parsed.pod.uid), signal));
-  const regions = resolveRegions(parsed, primary);
+  const regions = resolveRegions(parsed.attributes, primary);
   summary.regions = [regions.primary, ...(regions.failover ? [regions.failover] : [])];
 
   const plan = planMount(parsed, regions);
@@ -67,8 +71,9 @@ export async function performMount(
   let failovers = 0;
   const fetched = await fetchObjects(plan, credentials, deps.clients, signal, {
     concurrency: deps.fetchConcurrency,
-    onFailover: (what) => {
+    onFailover: (what, service) => {
       failovers++;
+      deps.observer.failover(service);
       deps.log.warn({ pod: parsed.pod.name, namespace: parsed.pod.namespace, object: what, region: regions.failover }, 'primary region failed; mounted the value from the failover region');
     },
   });
@@ -77,6 +82,12 @@ export async function performMount(
   const files = mountedFiles(fetched);
   summary.files = files.length;
   summary.bytes = files.reduce((n, f) => n + f.contents.length, 0);
+  summary.filesByType = {};
+  for (const f of files) {
+    const entry = (summary.filesByType[f.objectType] ??= { files: 0, bytes: 0 });
+    entry.files++;
+    entry.bytes += f.contents.length;
+  }
   const object_version = files.map((f) => ({ id: f.path, version: f.version }));
 
   if (deps.driverWritesSecrets) {

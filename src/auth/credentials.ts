@@ -21,6 +21,7 @@ const LOAD_TIMEOUT_MS = 30_000;
 export interface CredentialEvents {
   /** A cache lookup finished: hit (no call), or miss (this mount's call). */
   onLookup?(mode: AuthPlan['mode'], hit: boolean): void;
+  onLookupFailed?(mode: AuthPlan['mode']): void;
   onFallback?(what: string, error: AwsRequestError): void;
 }
 
@@ -65,7 +66,10 @@ export class PodCredentialsResolver {
         return { value: { ...c, identityKey }, expiresAt: cacheUntil(c, auth.token.expiresAt) };
       }),
       signal,
-    );
+    ).catch((err: unknown) => {
+      this.events.onLookupFailed?.(auth.mode);
+      throw err;
+    });
     this.events.onLookup?.(auth.mode, !loaded);
     return credentials;
   }

@@ -19,11 +19,11 @@ export interface FetchedObject extends FetchedValue {
 export interface FetchOptions {
   /** AWS calls in flight at once for one mount. */
   concurrency: number;
-  onFailover?(object: string, error: unknown): void;
+  onFailover?(object: string, service: 'secretsmanager' | 'ssm'): void;
 }
 
 export async function fetchObjects(
-  plan: MountPlan,
+  plan: Pick<MountPlan, 'regions' | 'objects'>,
   credentials: PodCredentials,
   clients: AwsClients,
   signal: AbortSignal,
@@ -47,7 +47,7 @@ export async function fetchObjects(
       ).catch((err) => {
         throw describe(err, object);
       });
-      if (outcome.usedFailover) options.onFailover?.(`secret "${object.objectName}"`, undefined);
+      if (outcome.usedFailover) options.onFailover?.(`secret "${object.objectName}"`, 'secretsmanager');
       return [{ object, ...outcome.value }];
     }),
     ...batches.map((batch): Task => async () => {
@@ -58,7 +58,7 @@ export async function fetchObjects(
       ).catch((err) => {
         throw batch.length === 1 ? describe(err, batch[0]!) : err;
       });
-      if (outcome.usedFailover) options.onFailover?.(`parameters ${batch.map((o) => `"${o.objectName}"`).join(', ')}`, undefined);
+      if (outcome.usedFailover) options.onFailover?.(`parameters ${batch.map((o) => `"${o.objectName}"`).join(', ')}`, 'ssm');
       return outcome.value.map((value, i) => ({ object: batch[i]!, ...value }));
     }),
   ];

@@ -9,11 +9,12 @@ export interface MountedFile {
   contents: Buffer;
   /** Version of the value the file holds (jmesPath files carry their object's). */
   version: string;
+  objectType: string;
 }
 
 export function mountedFiles(fetched: readonly FetchedObject[]): MountedFile[] {
   return fetched.flatMap((f) => [
-    { path: f.object.fileName, mode: f.object.mode, contents: f.value, version: f.version },
-    ...extractJmesPath(f).map(({ entry, contents }) => ({ path: entry.fileName, mode: entry.mode, contents, version: f.version })),
+    { path: f.object.fileName, mode: f.object.mode, contents: f.value, version: f.version, objectType: f.object.objectType },
+    ...extractJmesPath(f).map(({ entry, contents }) => ({ path: entry.fileName, mode: entry.mode, contents, version: f.version, objectType: f.object.objectType })),
   ]);
 }

@@ -6,6 +6,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { ExpiringCache } from '../cache.js';
 import { KubernetesError, PreconditionError } from '../errors.js';
+import { noopObserver, type Observer } from '../metrics.js';
 import type { TokenBucket } from './rate-limiter.js';
 
 export const ROLE_ARN_ANNOTATION = 'eks.amazonaws.com/role-arn';
@@ -39,6 +40,7 @@ export class KubeLookups {
     private readonly connect: () => Promise<CoreV1Reader>,
     private readonly limiter: TokenBucket,
     options: KubeLookupOptions = {},
+    private readonly observer: Observer = noopObserver,
   ) {
     this.serviceAccountTtlMs = options.serviceAccountTtlMs ?? 30_000;
     this.placementTtlMs = options.placementTtlMs ?? 10 * 60_000;
@@ -48,7 +50,7 @@ export class KubeLookups {
   /** The IAM role of a service account; PreconditionError when it has none. */
   async roleArn(namespace: string, serviceAccount: string): Promise<string> {
     const arn = await this.roleArns.get(`${namespace}/${serviceAccount}`, async () => {
-      const sa = await this.read(`service account ${serviceAccount} (namespace: ${namespace})`, (api) =>
+      const sa = await this.read('serviceaccounts', `service account ${serviceAccount} (namespace: ${namespace})`, (api) =>
         api.readNamespacedServiceAccount({ name: serviceAccount, namespace }),
       );
       const value = sa.metadata?.annotations?.[ROLE_ARN_ANNOTATION] || undefined;
@@ -70,13 +72,13 @@ export class KubeLookups {
       throw new PreconditionError('no region given (region parameter or AWS_REGION) and the pod name/namespace attributes are missing, so the node region cannot be looked up');
     }
     const nodeName = await this.podNodes.get(`${namespace}/${podName}/${podUid}`, async () => {
-      const pod = await this.read(`pod ${podName} (namespace: ${namespace})`, (api) => api.readNamespacedPod({ name: podName, namespace }));
+      const pod = await this.read('pods', `pod ${podName} (namespace: ${namespace})`, (api) => api.readNamespacedPod({ name: podName, namespace }));
       const node = pod.spec?.nodeName;
       if (!node) throw new PreconditionError(`pod ${podName} (namespace: ${namespace}) is not scheduled on a node yet`);
       return { value: node, expiresAt: Date.now() + this.placementTtlMs };
     });
     const region = await this.nodeRegions.get(nodeName, async () => {
-      const node = await this.read(`node ${nodeName}`, (api) => api.readNode({ name: nodeName }));
+      const node = await this.read('nodes', `node ${nodeName}`, (api) => api.readNode({ name: nodeName }));
       const value = node.metadata?.labels?.[REGION_LABEL] || undefined;
       return { value, expiresAt: Date.now() + (value ? this.placementTtlMs : 5_000) };
     });
@@ -86,7 +88,7 @@ export class KubeLookups {
     return region;
   }
 
-  private async read<T>(what: string, call: (api: CoreV1Reader) => Promise<T>): Promise<T> {
+  private async read<T>(resource: string, what: string, call: (api: CoreV1Reader) => Promise<T>): Promise<T> {
     this.client ??= this.connect().catch((err) => {
       this.client = undefined;
       throw new KubernetesError(`cannot configure the Kubernetes client: ${(err as Error).message}`, undefined);
@@ -95,14 +97,18 @@ export class KubeLookups {
     await this.limiter.take();
     let timer: NodeJS.Timeout | undefined;
     try {
-      return await Promise.race([
+      const result = await Promise.race([
         call(api),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(Object.assign(new Error('timed out'), { timeout: true })), this.requestTimeoutMs);
         }),
       ]);
+      this.observer.kubernetesRequest(resource, 'ok');
+      return result;
     } catch (err) {
-      throw toKubernetesError(err, what);
+      const error = toKubernetesError(err, what);
+      this.observer.kubernetesRequest(resource, error.httpStatus === 404 ? 'not_found' : 'error');
+      throw error;
     } finally {
       clearTimeout(timer);
     }

@@ -58,12 +58,36 @@ const OBJECT_TYPES = new Set<string>(['secretsmanager', 'ssmparameter']);
 
 type Raw = Record<string, unknown>;
 
-/** Parses and validates `objects`; returns [] for an empty or absent value. */
+/** Parses and validates `objects`; returns [] for an empty or absent value. Throws the first problem. */
 export function parseObjects(text: string | undefined, ctx: ObjectsContext): ObjectPlan[] {
   const entries = parseYamlList(text ?? '');
   const plans = entries.map((raw, index) => planObject(raw, index, ctx));
-  checkUniqueness(plans);
+  checkUniqueness(plans, (problem) => {
+    throw problem;
+  });
   return plans;
+}
+
+/** Every problem in `objects`, for the linter: one per object at most, plus duplicates. */
+export function findObjectProblems(text: string | undefined, ctx: ObjectsContext): ObjectSpecError[] {
+  const problems: ObjectSpecError[] = [];
+  let entries: unknown[];
+  try {
+    entries = parseYamlList(text ?? '');
+  } catch (err) {
+    return [err as ObjectSpecError];
+  }
+  const plans: ObjectPlan[] = [];
+  entries.forEach((raw, index) => {
+    try {
+      plans.push(planObject(raw, index, ctx));
+    } catch (err) {
+      if (!(err instanceof ObjectSpecError)) throw err;
+      problems.push(err);
+    }
+  });
+  checkUniqueness(plans, (problem) => problems.push(problem));
+  return problems.sort((a, b) => (a.index ?? -1) - (b.index ?? -1));
 }
 
 function parseYamlList(text: string): unknown[] {
@@ -320,7 +344,7 @@ export function fileNameProblem(fileName: string): string | undefined {
 
 // ---- duplicates and collisions across objects ----
 
-function checkUniqueness(plans: ObjectPlan[]): void {
+function checkUniqueness(plans: ObjectPlan[], report: (problem: ObjectSpecError) => void): void {
   const objectKeys = new Set<string>();
   const aliases = new Map<string, number>();
   const files = new Map<string, string>();
@@ -330,24 +354,24 @@ function checkUniqueness(plans: ObjectPlan[]): void {
   const claimFile = (fileName: string, owner: string, index: number, field: string) => {
     const previous = files.get(fileName);
     if (previous !== undefined) {
-      throw new ObjectSpecError(index, field, `file name "${fileName}" is already used by ${previous}`);
+      return report(new ObjectSpecError(index, field, `file name "${fileName}" is already used by ${previous}`));
     }
     if (directories.has(fileName)) {
-      throw new ObjectSpecError(index, field, `file name "${fileName}" is also a directory of another object's file`);
+      return report(new ObjectSpecError(index, field, `file name "${fileName}" is also a directory of another object's file`));
     }
     const parts = fileName.split('/');
     for (let i = 1; i < parts.length; i++) {
       const dir = parts.slice(0, i).join('/');
       if (files.has(dir)) {
-        throw new ObjectSpecError(index, field, `file name "${fileName}" needs directory "${dir}", which is ${files.get(dir)}'s file`);
+        return report(new ObjectSpecError(index, field, `file name "${fileName}" needs directory "${dir}", which is ${files.get(dir)}'s file`));
       }
-      directories.add(dir);
     }
+    for (let i = 1; i < parts.length; i++) directories.add(parts.slice(0, i).join('/'));
     files.set(fileName, owner);
   };
   const claimAlias = (alias: string, index: number, field: string) => {
     if (aliases.has(alias)) {
-      throw new ObjectSpecError(index, field, `objectAlias "${alias}" is already used by objects[${aliases.get(alias)}]`);
+      return report(new ObjectSpecError(index, field, `objectAlias "${alias}" is already used by objects[${aliases.get(alias)}]`));
     }
     aliases.set(alias, index);
   };
@@ -355,7 +379,8 @@ function checkUniqueness(plans: ObjectPlan[]): void {
   for (const p of plans) {
     const key = JSON.stringify([p.objectName, p.objectAlias ?? '', p.objectVersionLabel ?? '']);
     if (objectKeys.has(key)) {
-      throw new ObjectSpecError(p.index, 'objectName', `"${p.objectName}" is listed twice; give each an objectAlias or a different objectVersionLabel`);
+      report(new ObjectSpecError(p.index, 'objectName', `"${p.objectName}" is listed twice; give each an objectAlias or a different objectVersionLabel`));
+      continue;
     }
     objectKeys.add(key);
     if (p.objectAlias) claimAlias(p.objectAlias, p.index, 'objectAlias');

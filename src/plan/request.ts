@@ -164,9 +164,9 @@ export function requestedRegion(parsed: ParsedRequest, envRegion: string | undef
 }
 
 /** Step 5, once the primary region is known. */
-export function resolveRegions(parsed: ParsedRequest, primary: string): Regions {
+export function resolveRegions(attributes: Readonly<Record<string, string>>, primary: string): Regions {
   checkRegionName(primary, 'region');
-  const failover = parsed.attributes[ATTR.failoverRegion] || undefined;
+  const failover = attributes[ATTR.failoverRegion] || undefined;
   if (failover === undefined) return { primary };
   checkRegionName(failover, 'failoverRegion');
   if (failover === primary) {
@@ -175,7 +175,7 @@ export function resolveRegions(parsed: ParsedRequest, primary: string): Regions 
   return { primary, failover };
 }
 
-function checkRegionName(region: string, field: string): void {
+export function checkRegionName(region: string, field: string): void {
   if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(region) || region.length > 50) {
     throw new RequestError(`${field} "${region.slice(0, 60)}" is not a valid AWS region name`);
   }
@@ -226,7 +226,7 @@ function planAuth(parsed: ParsedRequest, usePodIdentity: boolean, preferredAddre
 }
 
 /** Absent: "_"; "False" in any case: no translation; else exactly one character. */
-function parsePathTranslation(value: string | undefined): string | undefined {
+export function parsePathTranslation(value: string | undefined): string | undefined {
   if (value === undefined || value === '') return '_';
   if (value.toLowerCase() === 'false') return undefined;
   if ([...value].length !== 1 || value === '/' || value === '\0') {

@@ -2,8 +2,11 @@
 // own abort signal (the driver's deadline or cancellation), its own summary
 // log line, and its errors mapped in one place. Nothing a request carries can
 // throw past this file.
-import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
+import { Server, ServerCredentials, status as Status, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import type { Logger } from '../log.js';
+import type { Observer } from '../metrics.js';
+import type { HealthState } from './health.js';
+import type { MountGate } from './mount-gate.js';
 import { performMount, type MountDeps, type MountResponseMessage, type MountSummary } from '../mount.js';
 import type { MountRequestMessage } from '../plan/request.js';
 import { csiDriverProviderService } from './proto.js';
@@ -15,12 +18,16 @@ export interface ProviderServerOptions {
   version: string;
   mountDeps: MountDeps;
   log: Logger;
+  observer: Observer;
+  gate: MountGate;
+  health: HealthState;
 }
 
 /** Leave the driver this long to receive our answer before its deadline. */
 const DEADLINE_MARGIN_MS = 250;
 
-export function createProviderServer({ version, mountDeps, log }: ProviderServerOptions): Server {
+export function createProviderServer(options: ProviderServerOptions): Server {
+  const { version, health } = options;
   const server = new Server({
     'grpc.max_receive_message_length': 8 * 1024 * 1024,
     'grpc.max_send_message_length': 8 * 1024 * 1024,
@@ -30,17 +37,17 @@ export function createProviderServer({ version, mountDeps, log }: ProviderServer
       callback(null, { version: 'v1alpha1', runtime_name: RUNTIME_NAME, runtime_version: version });
     },
     Mount(call: ServerUnaryCall<MountRequestMessage, MountResponseMessage>, callback: sendUnaryData<MountResponseMessage>) {
-      void handleMount(call, callback, mountDeps, log);
+      void handleMount(call, callback, options);
     },
   });
+  health.addTo(server);
   return server;
 }
 
 async function handleMount(
   call: ServerUnaryCall<MountRequestMessage, MountResponseMessage>,
   callback: sendUnaryData<MountResponseMessage>,
-  deps: MountDeps,
-  log: Logger,
+  { mountDeps: deps, log, observer, gate }: ProviderServerOptions,
 ): Promise<void> {
   const started = performance.now();
   const controller = new AbortController();
@@ -53,19 +60,30 @@ async function handleMount(
     : undefined;
 
   const summary: MountSummary = {};
+  let release: (() => void) | undefined;
+  observer.mountStarted();
   try {
+    release = await gate.enter(controller.signal, (d) => observer.mountQueued(d));
     const response = await performMount(call.request ?? {}, deps, controller.signal, summary);
-    log.info({ ...summary, durationMs: Math.round(performance.now() - started), outcome: 'success' }, 'mount');
+    const seconds = (performance.now() - started) / 1000;
+    for (const [type, n] of Object.entries(summary.filesByType ?? {})) observer.objectsMounted(type, n.files, n.bytes);
+    observer.mountFinished('success', 'OK', seconds);
+    const { filesByType: _, ...logged } = summary;
+    log.info({ ...logged, durationMs: Math.round(seconds * 1000), outcome: 'success' }, 'mount');
     callback(null, response);
   } catch (err) {
     const podLabel = summary.pod ? `${summary.namespace}/${summary.pod}` : undefined;
     const mapped = toGrpcError(err, podLabel);
+    const seconds = (performance.now() - started) / 1000;
+    observer.mountFinished('error', Status[mapped.code] ?? String(mapped.code), seconds);
+    const { filesByType: _, ...logged } = summary;
     log.warn(
-      { ...summary, durationMs: Math.round(performance.now() - started), outcome: 'error', grpcCode: mapped.code, errorCode: mapped.errorCode, error: mapped.details },
+      { ...logged, durationMs: Math.round(seconds * 1000), outcome: 'error', grpcCode: mapped.code, errorCode: mapped.errorCode, error: mapped.details },
       'mount failed',
     );
     callback({ code: mapped.code, details: mapped.details });
   } finally {
+    release?.();
     clearTimeout(timer);
     call.removeListener('cancelled', onCancel);
   }

@@ -36,6 +36,8 @@ export interface ProviderStartOptions extends StartProviderOptions {
   podIdentityIpv6?: string;
   /** Override AWS_ENDPOINT_URL (default: the fault proxy). */
   awsEndpointUrl?: string;
+  /** --metrics-addr; default '' (disabled), so several providers can run side by side. */
+  metricsAddr?: string;
 }
 
 export interface TestEnvironment {
@@ -126,6 +128,7 @@ export async function startTestEnvironment(): Promise<TestEnvironment> {
       '--pod-identity-endpoint-ipv6',
       options.podIdentityIpv6 ?? agentIpv6.url,
       ...(options.driverWritesSecrets ? ['--driver-writes-secrets'] : []),
+      `--metrics-addr=${options.metricsAddr ?? ''}`,
       ...(options.args ?? []),
     ];
 

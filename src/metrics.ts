@@ -1,0 +1,101 @@
+// Prometheus metrics (prom-client), recorded at the edges: the gRPC handler,
+// the AWS SDK clients (one observation per HTTP attempt), the credential
+// resolver and the Kubernetes reads. Every label has a bounded set of values:
+// no secret, pod or object names. The registry belongs to this object, not to
+// the process.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export type AwsOutcome = 'ok' | 'client_error' | 'throttled' | 'server_error' | 'network' | 'cancelled';
+
+/** What the rest of the provider reports; every method is cheap and never throws. */
+export interface Observer {
+  mountStarted(): void;
+  mountFinished(result: 'success' | 'error', grpcCode: string, seconds: number): void;
+  mountQueued(delta: 1 | -1): void;
+  objectsMounted(objectType: string, count: number, bytes: number): void;
+  awsRequest(service: string, operation: string, region: string, outcome: AwsOutcome, seconds: number): void;
+  failover(service: string): void;
+  credentials(authMode: string, source: 'cache' | 'fetched' | 'error'): void;
+  kubernetesRequest(resource: string, outcome: 'ok' | 'not_found' | 'error'): void;
+}
+
+export const noopObserver: Observer = {
+  mountStarted() {},
+  mountFinished() {},
+  mountQueued() {},
+  objectsMounted() {},
+  awsRequest() {},
+  failover() {},
+  credentials() {},
+  kubernetesRequest() {},
+};
+
+const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+/** Distinct region label values we keep; a flood of made-up regions folds into "other". */
+const MAX_REGION_LABELS = 40;
+
+export class ProviderMetrics implements Observer {
+  readonly registry = new Registry();
+  private readonly regions = new Set<string>();
+
+  private readonly mounts = new Counter({ name: 'ascp_mounts_total', help: 'Mount requests by result and gRPC status code', labelNames: ['result', 'grpc_code'], registers: [this.registry] });
+  private readonly mountDuration = new Histogram({ name: 'ascp_mount_duration_seconds', help: 'Mount duration, from request to response', labelNames: ['result'], buckets: DURATION_BUCKETS, registers: [this.registry] });
+  private readonly inFlight = new Gauge({ name: 'ascp_mounts_in_flight', help: 'Mounts being served now', registers: [this.registry] });
+  private readonly queued = new Gauge({ name: 'ascp_mounts_queued', help: 'Mounts waiting for a free slot', registers: [this.registry] });
+  private readonly objects = new Counter({ name: 'ascp_objects_mounted_total', help: 'Files mounted (objects and jmesPath entries) by object type', labelNames: ['object_type'], registers: [this.registry] });
+  private readonly bytes = new Counter({ name: 'ascp_mounted_bytes_total', help: 'Bytes of secret content mounted', registers: [this.registry] });
+  private readonly awsRequests = new Counter({ name: 'ascp_aws_requests_total', help: 'AWS HTTP requests (each SDK attempt) by service, operation, region and outcome', labelNames: ['service', 'operation', 'region', 'outcome'], registers: [this.registry] });
+  private readonly awsDuration = new Histogram({ name: 'ascp_aws_request_duration_seconds', help: 'AWS HTTP request duration', labelNames: ['service', 'operation', 'region'], buckets: DURATION_BUCKETS, registers: [this.registry] });
+  private readonly failovers = new Counter({ name: 'ascp_failovers_total', help: 'Values mounted from the failover region because the primary failed', labelNames: ['service'], registers: [this.registry] });
+  private readonly credentialLookups = new Counter({ name: 'ascp_credential_requests_total', help: 'Pod credential lookups by auth mode and source (cache hit, fetched from STS or the agent, error)', labelNames: ['auth_mode', 'source'], registers: [this.registry] });
+  private readonly kubeRequests = new Counter({ name: 'ascp_kubernetes_requests_total', help: 'Kubernetes API reads by resource and outcome', labelNames: ['resource', 'outcome'], registers: [this.registry] });
+
+  constructor() {
+    this.registry.setDefaultLabels({ provider: 'aws', os_type: process.platform });
+    collectDefaultMetrics({ register: this.registry, prefix: 'ascp_' });
+  }
+
+  mountStarted(): void {
+    this.inFlight.inc();
+  }
+
+  mountFinished(result: 'success' | 'error', grpcCode: string, seconds: number): void {
+    this.inFlight.dec();
+    this.mounts.inc({ result, grpc_code: grpcCode });
+    this.mountDuration.observe({ result }, seconds);
+  }
+
+  mountQueued(delta: 1 | -1): void {
+    this.queued.inc(delta);
+  }
+
+  objectsMounted(objectType: string, count: number, bytes: number): void {
+    this.objects.inc({ object_type: objectType }, count);
+    this.bytes.inc(bytes);
+  }
+
+  awsRequest(service: string, operation: string, region: string, outcome: AwsOutcome, seconds: number): void {
+    const r = this.regionLabel(region);
+    this.awsRequests.inc({ service, operation, region: r, outcome });
+    this.awsDuration.observe({ service, operation, region: r }, seconds);
+  }
+
+  failover(service: string): void {
+    this.failovers.inc({ service });
+  }
+
+  credentials(authMode: string, source: 'cache' | 'fetched' | 'error'): void {
+    this.credentialLookups.inc({ auth_mode: authMode, source });
+  }
+
+  kubernetesRequest(resource: string, outcome: 'ok' | 'not_found' | 'error'): void {
+    this.kubeRequests.inc({ resource, outcome });
+  }
+
+  private regionLabel(region: string): string {
+    if (this.regions.has(region)) return region;
+    if (this.regions.size >= MAX_REGION_LABELS || !/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/.test(region)) return 'other';
+    this.regions.add(region);
+    return region;
+  }
+}

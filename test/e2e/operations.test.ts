@@ -1,0 +1,254 @@
+// Operating the provider: Prometheus metrics after real mounts, gRPC health
+// through the socket, /healthz and /readyz, JSON logs with one summary line
+// per mount, draining on SIGTERM, and the validate and mount subcommands.
+import { after, before, beforeEach, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { credentials, loadPackageDefinition, type Client } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { grpc } from '../harness/grpc-client.js';
+import type { ProviderProcess } from '../harness/provider-process.js';
+import { createPod, createSecret, mountRequest, objectsYaml, putParameter, readTree, startE2E, targetDir, type E2E } from './fixture.js';
+
+let e2e: E2E;
+let provider: ProviderProcess;
+let metricsUrl: string;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+before(async () => {
+  const port = await freePort();
+  metricsUrl = `http://127.0.0.1:${port}`;
+  e2e = await startE2E({ metricsAddr: `127.0.0.1:${port}` });
+  provider = e2e.provider;
+});
+after(async () => {
+  await e2e?.env.stop();
+});
+beforeEach(async () => {
+  await e2e.env.reset();
+});
+
+async function scrape(): Promise<string> {
+  const res = await fetch(`${metricsUrl}/metrics`);
+  assert.equal(res.status, 200);
+  return res.text();
+}
+
+/** Sum of a metric's samples whose labels include all of `labels`. */
+function value(text: string, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) sum += Number(line.split(' ').pop());
+  }
+  return sum;
+}
+
+test('metrics move as mounts happen, with bounded labels and no secret or pod names', async () => {
+  await createSecret(e2e.env, 'us-east-1', 'metrics/db', JSON.stringify({ user: 'METRIC-SECRET' }));
+  await putParameter(e2e.env, 'us-east-1', '/metrics/param', 'v');
+  const before = await scrape();
+  const pod = createPod(e2e.env);
+  const request = mountRequest(e2e.env, {
+    pod,
+    parameters: {
+      region: 'us-east-1',
+      objects: objectsYaml([
+        { objectName: 'metrics/db', objectType: 'secretsmanager', jmesPath: [{ path: 'user', objectAlias: 'user' }] },
+        { objectName: '/metrics/param', objectType: 'ssmparameter' },
+      ]),
+    },
+  });
+  await provider.client.mount(request);
+  await provider.client.mount({ ...request, target_path: targetDir() });
+  await assert.rejects(provider.client.mount({ ...request, attributes: '{' }));
+  const after = await scrape();
+  const delta = (name: string, labels: Record<string, string> = {}) => value(after, name, labels) - value(before, name, labels);
+
+  assert.equal(delta('ascp_mounts_total', { result: 'success', grpc_code: 'OK' }), 2);
+  assert.equal(delta('ascp_mounts_total', { result: 'error', grpc_code: 'INVALID_ARGUMENT' }), 1);
+  assert.equal(delta('ascp_mount_duration_seconds_count', { result: 'success' }), 2);
+  assert.equal(value(after, 'ascp_mounts_in_flight'), 0);
+  assert.equal(delta('ascp_aws_requests_total', { service: 'secretsmanager', operation: 'GetSecretValue', region: 'us-east-1', outcome: 'ok' }), 2);
+  assert.equal(delta('ascp_aws_requests_total', { service: 'ssm', operation: 'GetParameters', outcome: 'ok' }), 2);
+  assert.equal(delta('ascp_aws_requests_total', { service: 'sts', operation: 'AssumeRoleWithWebIdentity', outcome: 'ok' }), 1);
+  assert.equal(delta('ascp_credential_requests_total', { auth_mode: 'irsa', source: 'fetched' }), 1);
+  assert.equal(delta('ascp_credential_requests_total', { auth_mode: 'irsa', source: 'cache' }), 1);
+  assert.equal(delta('ascp_kubernetes_requests_total', { resource: 'serviceaccounts', outcome: 'ok' }), 1, 'the role annotation is cached');
+  assert.equal(delta('ascp_objects_mounted_total', { object_type: 'secretsmanager' }), 4);
+  assert.equal(delta('ascp_objects_mounted_total', { object_type: 'ssmparameter' }), 2);
+  assert.ok(delta('ascp_mounted_bytes_total') > 0);
+  assert.match(after, /ascp_mounts_total\{[^}]*provider="aws"[^}]*os_type="linux"/);
+  for (const leaked of ['METRIC-SECRET', 'metrics/db', pod.name, pod.namespace + '"']) assert.ok(!after.includes(leaked), `${leaked} in /metrics`);
+});
+
+test('metrics: throttling and 5xx attempts are counted by outcome; failovers counted', async () => {
+  await createSecret(e2e.env, 'us-east-1', 'm2', 'a');
+  await createSecret(e2e.env, 'us-west-2', 'm2', 'b');
+  const before = await scrape();
+  e2e.env.proxy.setFault({ region: 'us-east-1', service: 'secretsmanager', fault: { kind: 'throttle' }, times: 1 });
+  const pod = createPod(e2e.env);
+  await provider.client.mount(mountRequest(e2e.env, { pod, parameters: { region: 'us-east-1', objects: objectsYaml([{ objectName: 'm2', objectType: 'secretsmanager' }]) } }));
+  e2e.env.proxy.setFault({ region: 'us-east-1', service: 'secretsmanager', fault: { kind: 'status', status: 503 } });
+  await provider.client.mount(mountRequest(e2e.env, { pod, parameters: { region: 'us-east-1', failoverRegion: 'us-west-2', objects: objectsYaml([{ objectName: 'm2', objectType: 'secretsmanager' }]) } }));
+  const after = await scrape();
+  const delta = (name: string, labels: Record<string, string>) => value(after, name, labels) - value(before, name, labels);
+  assert.equal(delta('ascp_aws_requests_total', { operation: 'GetSecretValue', region: 'us-east-1', outcome: 'throttled' }), 1);
+  assert.equal(delta('ascp_aws_requests_total', { operation: 'GetSecretValue', region: 'us-east-1', outcome: 'server_error' }), 1);
+  assert.equal(delta('ascp_aws_requests_total', { operation: 'GetSecretValue', region: 'us-west-2', outcome: 'ok' }), 1);
+  assert.equal(delta('ascp_failovers_total', { service: 'secretsmanager' }), 1);
+  const logs = provider.logs();
+  assert.match(logs, /"outcome":"throttled".*"msg":"AWS request failed with a transient error/);
+  assert.match(logs, /"msg":"primary region failed; mounted the value from the failover region"/);
+});
+
+test('health: gRPC Health on the socket, /healthz through it, /readyz', async () => {
+  const def = loadSync(join(process.cwd(), 'proto', 'health.proto'), { keepCase: true, enums: String });
+  const Health = (loadPackageDefinition(def) as unknown as { grpc: { health: { v1: { Health: new (a: string, c: unknown) => Client & Record<string, Function> } } } }).grpc.health.v1.Health;
+  const client = new Health(`unix://${provider.socketPath}`, credentials.createInsecure());
+  const status = await new Promise<string>((resolve, reject) =>
+    client.Check!({ service: 'v1alpha1.CSIDriverProvider' }, (err: Error | null, res: { status: string }) => (err ? reject(err) : resolve(res.status))),
+  );
+  client.close();
+  assert.equal(status, 'SERVING');
+  const healthz = await fetch(`${metricsUrl}/healthz`);
+  assert.equal(healthz.status, 200);
+  assert.equal((await healthz.text()).trim(), 'SERVING');
+  assert.equal((await fetch(`${metricsUrl}/readyz`)).status, 200);
+  assert.equal((await fetch(`${metricsUrl}/nope`)).status, 404);
+});
+
+test('logs: JSON lines, one summary per mount with pod, regions, auth mode, objects, duration, outcome', async () => {
+  await createSecret(e2e.env, 'us-east-1', 'logged', 'LOGGED-SECRET-VALUE');
+  const pod = createPod(e2e.env);
+  await provider.client.mount(mountRequest(e2e.env, { pod, parameters: { region: 'us-east-1', objects: objectsYaml([{ objectName: 'logged', objectType: 'secretsmanager' }]) } }));
+  await assert.rejects(provider.client.mount(mountRequest(e2e.env, { pod, parameters: { region: 'us-east-1', objects: objectsYaml([{ objectName: 'absent', objectType: 'secretsmanager' }]) } })));
+  const lines = provider.logs().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const mine = lines.filter((l) => l.pod === pod.name);
+  const ok = mine.find((l) => l.msg === 'mount')!;
+  assert.deepEqual(
+    { namespace: ok.namespace, serviceAccount: ok.serviceAccount, regions: ok.regions, authMode: ok.authMode, objects: ok.objects, outcome: ok.outcome },
+    { namespace: 'shop', serviceAccount: pod.serviceAccountName, regions: ['us-east-1'], authMode: 'irsa', objects: 1, outcome: 'success' },
+  );
+  assert.equal(typeof ok.durationMs, 'number');
+  assert.equal(ok.level, 'info');
+  const failed = mine.find((l) => l.msg === 'mount failed')!;
+  assert.equal(failed.outcome, 'error');
+  assert.equal(failed.grpcCode, grpc.status.NOT_FOUND);
+  assert.equal(failed.errorCode, 'ResourceNotFoundException');
+  assert.ok(!provider.logs().includes('LOGGED-SECRET-VALUE'));
+});
+
+test('--log-level=warn keeps successful mounts quiet', async () => {
+  const quiet = await e2e.env.startProvider({ args: ['--log-level=warn'] });
+  try {
+    await createSecret(e2e.env, 'us-east-1', 'quiet', 'q');
+    await quiet.client.mount(mountRequest(e2e.env, { pod: createPod(e2e.env), parameters: { region: 'us-east-1', objects: objectsYaml([{ objectName: 'quiet', objectType: 'secretsmanager' }]) } }));
+    assert.doesNotMatch(quiet.logs(), /"msg":"mount"/);
+  } finally {
+    await quiet.stop();
+  }
+});
+
+test('SIGTERM drains: not ready, in-flight mounts complete, exit 0, socket removed', async () => {
+  const port = await freePort();
+  const draining = await e2e.env.startProvider({ metricsAddr: `127.0.0.1:${port}` });
+  await createSecret(e2e.env, 'us-east-1', 'slow', 'slow-value');
+  e2e.env.proxy.setFault({ operation: 'GetSecretValue', fault: { kind: 'latency', ms: 1500 } });
+  const mounts = Array.from({ length: 3 }, () => {
+    const target = targetDir();
+    const request = mountRequest(e2e.env, { pod: createPod(e2e.env), target, parameters: { region: 'us-east-1', objects: objectsYaml([{ objectName: 'slow', objectType: 'secretsmanager' }]) } });
+    return draining.client.mount(request).then(() => target);
+  });
+  await new Promise((r) => setTimeout(r, 500));
+  process.kill(draining.pid, 'SIGTERM');
+  await draining.waitForLog(/shutting down/, 2000);
+  const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status, () => 'closed');
+  assert.ok(ready === 503 || ready === 'closed', `readyz while draining: ${ready}`);
+  for (const target of await Promise.all(mounts)) assert.equal(readTree(target).slow!.contents, 'slow-value');
+  const exit = await draining.exited;
+  assert.deepEqual(exit, { code: 0, signal: null });
+  assert.equal(existsSync(draining.socketPath), false);
+});
+
+test('--shutdown-timeout bounds the drain', async () => {
+  const impatient = await e2e.env.startProvider({ args: ['--shutdown-timeout=300ms'] });
+  await createSecret(e2e.env, 'us-east-1', 'stuck', 'x');
+  e2e.env.proxy.setFault({ operation: 'GetSecretValue', fault: { kind: 'latency', ms: 5000 } });
+  const stuck = impatient.client.mount(mountRequest(e2e.env, { pod: createPod(e2e.env), parameters: { region: 'us-east-1', objects: objectsYaml([{ objectName: 'stuck', objectType: 'secretsmanager' }]) } })).catch((e: grpc.ServiceError) => e);
+  await new Promise((r) => setTimeout(r, 300));
+  const started = Date.now();
+  process.kill(impatient.pid, 'SIGTERM');
+  const exit = await impatient.exited;
+  assert.equal(exit.code, 0);
+  assert.ok(Date.now() - started < 3000, `exited after ${Date.now() - started} ms`);
+  const result = await stuck;
+  assert.ok(result instanceof Error, 'the stuck mount was cut off');
+});
+
+function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['dist/main.js', ...args], { env: { PATH: process.env.PATH!, HOME: tmpdir(), AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null', AWS_EC2_METADATA_DISABLED: 'true', ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+test('validate: every problem with file, object index and field; other kinds skipped; exit codes', async () => {
+  const file = join(targetDir(), 'spc.yaml');
+  writeFileSync(file, [
+    'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ignored}\n',
+    'apiVersion: secrets-store.csi.x-k8s.io/v1\nkind: SecretProviderClass\nmetadata: {name: broken}\nspec:\n  provider: aws\n  parameters:\n    region: us-east-1\n    failoverRegion: us-east-1\n    usePodIdentity: "sure"\n    objects: |\n      - objectName: plain\n      - objectName: ok\n        objectType: secretsmanager\n        jmesPath:\n          - path: "a["\n            objectAlias: x\n      - objectName: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:s"\n',
+    'apiVersion: secrets-store.csi.x-k8s.io/v1\nkind: SecretProviderClass\nmetadata: {name: fine}\nspec:\n  provider: aws\n  parameters:\n    region: us-east-1\n    objects: |\n      - objectName: fine\n        objectType: ssmparameter\n',
+  ].join('---\n'));
+  const bad = await run(['validate', file]);
+  assert.equal(bad.code, 1);
+  for (const expected of [
+    /spc\.yaml: SecretProviderClass broken \(document 2\): error: failoverRegion us-east-1 cannot be the same as the primary region/,
+    /broken .*: error: usePodIdentity "sure" is not a boolean/,
+    /broken .*: error: objects\[0\] objectType: is required for "plain"/,
+    /broken .*: error: objects\[1\] jmesPath\[0\]\.path: "a\[" \(objectAlias "x"\) is not a valid JMESPath expression/,
+    /broken .*: error: objects\[2\] objectName: the region of ARN .* must match region us-east-1/,
+    /2 SecretProviderClasses checked, 5 errors/,
+  ]) assert.match(bad.stdout, expected);
+  assert.doesNotMatch(bad.stdout, /ignored|SecretProviderClass fine/);
+  const good = await run(['validate', ...['IRSA', 'PodIdentity', 'JMESPath', 'Failover', 'SSM'].map((n) => `examples/ExampleSecretProviderClass-${n}.yaml`)]);
+  assert.equal(good.code, 0, good.stdout);
+  assert.match(good.stdout, /5 SecretProviderClasses checked, 0 errors/);
+  assert.equal((await run(['validate'])).code, 2);
+});
+
+test('mount subcommand: one mount with the default AWS credential chain, files listed without contents', async () => {
+  await createSecret(e2e.env, 'eu-central-1', 'cli/db', JSON.stringify({ password: 'CLI-SECRET' }));
+  const spc = join(targetDir(), 'spc.yaml');
+  writeFileSync(spc, 'apiVersion: secrets-store.csi.x-k8s.io/v1\nkind: SecretProviderClass\nmetadata: {name: cli}\nspec:\n  provider: aws\n  parameters:\n    objects: |\n      - objectName: cli/db\n        objectType: secretsmanager\n        filePermission: "0600"\n        jmesPath:\n          - path: password\n            objectAlias: password\n');
+  const env = { AWS_ACCESS_KEY_ID: 'AKIAWORKSTATION00000', AWS_SECRET_ACCESS_KEY: 'x', AWS_ENDPOINT_URL: e2e.env.moto.url };
+  const target = join(targetDir(), 'out');
+  const r = await run(['mount', '--spc', spc, '--target', target, '--region', 'eu-central-1'], env);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(readTree(target), { cli_db: { contents: '{"password":"CLI-SECRET"}', mode: 0o600 }, password: { contents: 'CLI-SECRET', mode: 0o600 } });
+  assert.match(r.stdout, /wrote 2 files to .*\(regions eu-central-1\)/);
+  assert.match(r.stdout, /0600 {2}password {2}version=\S+ {2}10 bytes/);
+  const listed = await run(['mount', '--spc', spc, '--driver-writes', '--region', 'eu-central-1'], env);
+  assert.equal(listed.code, 0, listed.stderr);
+  assert.match(listed.stdout, /files the driver would write/);
+  assert.ok(!(r.stdout + listed.stdout + r.stderr).includes('CLI-SECRET'));
+  const noRegion = await run(['mount', '--spc', spc, '--target', target], env);
+  assert.equal(noRegion.code, 1);
+  assert.match(noRegion.stderr, /no region: set the region parameter, --region or AWS_REGION/);
+});
