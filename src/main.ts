@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { AwsClients } from './aws/clients.js';
 import { PodCredentialsResolver } from './auth/credentials.js';
 import { helpText, parseArgs, UsageError, type Config } from './config.js';
+import { FetchCoalescer } from './fetch/fetch-objects.js';
 import { connectCoreV1, KubeLookups } from './kube/lookups.js';
 import { TokenBucket } from './kube/rate-limiter.js';
 import { createLogger, type Logger } from './log.js';
@@ -82,6 +83,7 @@ async function serve(config: Config, log: Logger): Promise<number> {
       clients,
       driverWritesSecrets: config.driverWritesSecrets,
       fetchConcurrency: FETCH_CONCURRENCY,
+      coalescer: new FetchCoalescer(),
       log,
       observer: metrics,
     },

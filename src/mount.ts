@@ -2,7 +2,7 @@
 // parse (pure) -> region -> plan (pure) -> credentials -> fetch -> extract -> files.
 import type { AwsClients } from './aws/clients.js';
 import type { PodCredentialsResolver } from './auth/credentials.js';
-import { fetchObjects } from './fetch/fetch-objects.js';
+import { fetchObjects, type FetchCoalescer } from './fetch/fetch-objects.js';
 import { writeFilesAtomically } from './files/atomic-writer.js';
 import { mountedFiles, type MountedFile } from './files/mounted-files.js';
 import type { KubeLookups } from './kube/lookups.js';
@@ -20,6 +20,7 @@ export interface MountDeps {
   driverWritesSecrets: boolean;
   /** AWS calls in flight at once per mount. */
   fetchConcurrency: number;
+  coalescer: FetchCoalescer;
   log: Logger;
   observer: Observer;
 }
@@ -71,6 +72,7 @@ export async function performMount(
   let failovers = 0;
   const fetched = await fetchObjects(plan, credentials, deps.clients, signal, {
     concurrency: deps.fetchConcurrency,
+    coalescer: deps.coalescer,
     onFailover: (what, service) => {
       failovers++;
       deps.observer.failover(service);

@@ -7,6 +7,7 @@ import { ProviderError, withContext } from '../errors.js';
 import type { ObjectPlan } from '../plan/objects.js';
 import type { MountPlan } from '../plan/request.js';
 import { mapBounded } from '../util/bounded.js';
+import { InFlight } from '../util/in-flight.js';
 import { withFailover } from './failover.js';
 import { getSecretValue } from './secrets-manager.js';
 import { getParameters, selectorOf, SSM_BATCH_SIZE, type ParameterRequest } from './ssm.js';
@@ -16,9 +17,16 @@ export interface FetchedObject extends FetchedValue {
   object: ObjectPlan;
 }
 
+/** Long-lived: shares identical in-flight calls between concurrent mounts of one identity. */
+export class FetchCoalescer {
+  readonly secrets = new InFlight<FetchedValue>();
+  readonly parameters = new InFlight<FetchedValue[]>();
+}
+
 export interface FetchOptions {
   /** AWS calls in flight at once for one mount. */
   concurrency: number;
+  coalescer?: FetchCoalescer;
   onFailover?(object: string, service: 'secretsmanager' | 'ssm'): void;
 }
 
@@ -37,12 +45,28 @@ export async function fetchObjects(
   const parameters = plan.objects.filter((o) => o.objectType === 'ssmparameter');
   const batches = ssmBatches(parameters);
 
+  // Identical calls of the same identity in flight at once are made once.
+  const coalescer = options.coalescer ?? new FetchCoalescer();
+  const scope = `${credentials.identityKey}|${credentials.accessKeyId}|${retry.maxAttempts}`;
+  const secretCall = (region: string, object: ObjectPlan, inFailover: boolean) => {
+    const request = secretRequest(object, inFailover);
+    return (s: AbortSignal) =>
+      coalescer.secrets.run(JSON.stringify([scope, region, request]), async (shared) =>
+        getSecretValue(await clients.secretsManager(region, credentials, retry), region, request, shared), s);
+  };
+  const parametersCall = (region: string, batch: ObjectPlan[], inFailover: boolean) => {
+    const requests = batch.map((o) => parameterRequest(o, inFailover));
+    return (s: AbortSignal) =>
+      coalescer.parameters.run(JSON.stringify([scope, region, requests]), async (shared) =>
+        getParameters(await clients.ssm(region, credentials, retry), region, requests, shared), s);
+  };
+
   type Task = () => Promise<FetchedObject[]>;
   const tasks: Task[] = [
     ...secrets.map((object): Task => async () => {
       const outcome = await withFailover(
-        async (s) => getSecretValue(await clients.secretsManager(primary, credentials, retry), primary, secretRequest(object, false), s),
-        failover ? (async (s) => getSecretValue(await clients.secretsManager(failover, credentials, retry), failover, secretRequest(object, true), s)) : undefined,
+        secretCall(primary, object, false),
+        failover ? secretCall(failover, object, true) : undefined,
         signal,
       ).catch((err) => {
         throw describe(err, object);
@@ -52,8 +76,8 @@ export async function fetchObjects(
     }),
     ...batches.map((batch): Task => async () => {
       const outcome = await withFailover(
-        async (s) => getParameters(await clients.ssm(primary, credentials, retry), primary, batch.map((o) => parameterRequest(o, false)), s),
-        failover ? (async (s) => getParameters(await clients.ssm(failover, credentials, retry), failover, batch.map((o) => parameterRequest(o, true)), s)) : undefined,
+        parametersCall(primary, batch, false),
+        failover ? parametersCall(failover, batch, true) : undefined,
         signal,
       ).catch((err) => {
         throw batch.length === 1 ? describe(err, batch[0]!) : err;

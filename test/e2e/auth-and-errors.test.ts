@@ -51,10 +51,14 @@ test('empty objects is a successful mount of nothing, with no AWS or Kubernetes 
 test('IRSA: credentials are the pod\'s, cached per role and token, shared by concurrent mounts', async () => {
   const pod = createPod(e2e.env);
   const request = mountRequest(e2e.env, { pod, parameters: params() });
-  await Promise.all(Array.from({ length: 20 }, () => e2e.provider.client.mount({ ...request, target_path: targetDir() })));
+  // Slow answers make the 20 concurrent mounts overlap: identical in-flight fetches of one identity are made once.
+  e2e.env.proxy.setFault({ operation: 'GetSecretValue', fault: { kind: 'latency', ms: 300 }, times: 1 });
+  const targets = Array.from({ length: 20 }, () => targetDir());
+  await Promise.all(targets.map((t) => e2e.provider.client.mount({ ...request, target_path: t })));
+  for (const t of targets) assert.equal(readTree(t)['app-secret']!.contents, 'TOP-SECRET-VALUE-1');
   for (let i = 0; i < 3; i++) await e2e.provider.client.mount({ ...request, target_path: targetDir() });
   assert.equal(e2e.env.proxy.count({ service: 'sts', operation: 'AssumeRoleWithWebIdentity' }), 1, 'one STS call for 23 mounts');
-  assert.equal(e2e.env.proxy.count({ operation: 'GetSecretValue' }), 23);
+  assert.equal(e2e.env.proxy.count({ operation: 'GetSecretValue' }), 1 + 3, 'one call for the 20 concurrent mounts, then one per mount');
   const keys = new Set(e2e.env.proxy.requests().filter((r) => r.operation === 'GetSecretValue').map((r) => r.accessKeyId));
   assert.equal(keys.size, 1);
   assert.match([...keys][0]!, /^ASIA/, 'signed with STS session credentials');
