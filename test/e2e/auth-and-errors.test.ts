@@ -1,22 +1,15 @@
 // Authentication (IRSA, Pod Identity with IPv4->IPv6 fallback, credential
 // caching), error codes and messages, validation before any credential call,
 // malformed input that must never hurt the server, secret redaction, deadlines.
-import { after, before, beforeEach, test } from 'node:test';
+import { beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildAttributes, buildMountRequest, makePodToken, readTokens } from '../harness/attributes.js';
 import { grpc } from '../harness/grpc-client.js';
 import { unusedEndpoint } from '../harness/pod-identity-agent.js';
-import { createPod, createSecret, mountRequest, objectsYaml, readTree, ROLE_ARN, startE2E, targetDir, type E2E } from './fixture.js';
+import { createPod, createSecret, mountRequest, objectsYaml, readTree, ROLE_ARN, useE2E, targetDir } from './fixture.js';
 
-let e2e: E2E;
-before(async () => {
-  e2e = await startE2E();
-});
-after(async () => {
-  await e2e?.env.stop();
-});
+const e2e = useE2E();
 beforeEach(async () => {
-  await e2e.env.reset();
   await createSecret(e2e.env, 'us-east-1', 'app-secret', 'TOP-SECRET-VALUE-1');
 });
 

@@ -1,21 +1,14 @@
 // The failover contract, for Secrets Manager and SSM, with faults injected per
 // region by the proxy in front of moto: 5xx, throttling (400 and 429), resets,
 // latency are transient; 4xx is fatal in either region.
-import { after, before, beforeEach, test } from 'node:test';
+import { beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { grpc } from '../harness/grpc-client.js';
 import type { Fault } from '../harness/fault-proxy.js';
-import { createPod, createSecret, mountRequest, objectsYaml, putParameter, readTree, startE2E, targetDir, type E2E } from './fixture.js';
+import { createPod, createSecret, mountRequest, objectsYaml, putParameter, readTree, useE2E, targetDir } from './fixture.js';
 
-let e2e: E2E;
-before(async () => {
-  e2e = await startE2E();
-});
-after(async () => {
-  await e2e?.env.stop();
-});
+const e2e = useE2E();
 beforeEach(async () => {
-  await e2e.env.reset();
   await createSecret(e2e.env, 'us-east-1', 'replicated', 'east');
   await createSecret(e2e.env, 'us-west-2', 'replicated', 'west');
   await putParameter(e2e.env, 'us-east-1', '/replicated/param', 'p-east');

@@ -1,22 +1,13 @@
 // Secrets Manager and SSM semantics end to end: versions, labels, binary
 // values, ARNs, batches, selectors, rotation, and what the driver is told.
-import { after, before, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { grpc } from '../harness/grpc-client.js';
 import {
-  createPod, createSecret, labelParameter, moveStage, mountRequest, objectsYaml, putParameter, putSecretValue, readTree, startE2E, targetDir, type E2E,
+  createPod, createSecret, labelParameter, moveStage, mountRequest, objectsYaml, putParameter, putSecretValue, readTree, useE2E, targetDir, type E2E,
 } from './fixture.js';
 
-let e2e: E2E;
-before(async () => {
-  e2e = await startE2E();
-});
-after(async () => {
-  await e2e?.env.stop();
-});
-beforeEach(async () => {
-  await e2e.env.reset();
-});
+const e2e = useE2E();
 
 async function mount(objects: Array<Record<string, unknown>>, extra: Record<string, string> = {}, target = targetDir()) {
   const pod = createPod(e2e.env);

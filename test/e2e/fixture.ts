@@ -1,6 +1,7 @@
 // Shared set-up for the end-to-end tests: the real provider bundle on a real
 // socket, wired to moto (through the fault proxy), the Kubernetes API stub and
 // the Pod Identity agent stubs. Helpers create pods, seed AWS and read files.
+import { after, before, beforeEach } from 'node:test';
 import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,36 @@ export const NODE = 'ip-10-0-0-1.ec2.internal';
 export interface E2E {
   env: TestEnvironment;
   provider: ProviderProcess;
+}
+
+/**
+ * Registers the suite's hooks: one environment and provider for the file,
+ * reset before each test, stopped after the last. Returns live accessors.
+ */
+export function useE2E(
+  options: ProviderStartOptions | (() => Promise<ProviderStartOptions>) = {},
+  onStarted?: (e2e: E2E) => Promise<void>,
+): E2E {
+  let current: E2E | undefined;
+  // One before hook: Node 20 does not order several root-level before hooks.
+  before(async () => {
+    current = await startE2E(typeof options === 'function' ? await options() : options);
+    await onStarted?.(current);
+  });
+  after(async () => {
+    await current?.env.stop();
+  });
+  beforeEach(async () => {
+    await current!.env.reset();
+  });
+  return {
+    get env() {
+      return current!.env;
+    },
+    get provider() {
+      return current!.provider;
+    },
+  };
 }
 
 export async function startE2E(options: ProviderStartOptions = {}): Promise<E2E> {

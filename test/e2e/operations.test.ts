@@ -1,7 +1,7 @@
 // Operating the provider: Prometheus metrics after real mounts, gRPC health
 // through the socket, /healthz and /readyz, JSON logs with one summary line
 // per mount, draining on SIGTERM, and the validate and mount subcommands.
-import { after, before, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -11,11 +11,8 @@ import { tmpdir } from 'node:os';
 import { credentials, loadPackageDefinition, type Client } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { grpc } from '../harness/grpc-client.js';
-import type { ProviderProcess } from '../harness/provider-process.js';
-import { createPod, createSecret, mountRequest, objectsYaml, putParameter, readTree, startE2E, targetDir, type E2E } from './fixture.js';
+import { createPod, createSecret, mountRequest, objectsYaml, putParameter, readTree, targetDir, useE2E } from './fixture.js';
 
-let e2e: E2E;
-let provider: ProviderProcess;
 let metricsUrl: string;
 
 async function freePort(): Promise<number> {
@@ -27,18 +24,20 @@ async function freePort(): Promise<number> {
   });
 }
 
-before(async () => {
+const e2e = useE2E(async () => {
   const port = await freePort();
   metricsUrl = `http://127.0.0.1:${port}`;
-  e2e = await startE2E({ metricsAddr: `127.0.0.1:${port}` });
-  provider = e2e.provider;
+  return { metricsAddr: `127.0.0.1:${port}` };
 });
-after(async () => {
-  await e2e?.env.stop();
-});
-beforeEach(async () => {
-  await e2e.env.reset();
-});
+const provider = {
+  get client() {
+    return e2e.provider.client;
+  },
+  logs: () => e2e.provider.logs(),
+  get socketPath() {
+    return e2e.provider.socketPath;
+  },
+};
 
 async function scrape(): Promise<string> {
   const res = await fetch(`${metricsUrl}/metrics`);

@@ -1,22 +1,13 @@
 // Every SecretProviderClass example of the user guide, mounted end to end:
 // real provider bundle, real socket, moto behind the fault proxy.
-import { after, before, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { grpc } from '../harness/grpc-client.js';
-import { createPod, createSecret, mountRequest, readTree, startE2E, targetDir, type E2E } from './fixture.js';
+import { createPod, createSecret, mountRequest, readTree, useE2E, targetDir } from './fixture.js';
 
-let e2e: E2E;
-before(async () => {
-  e2e = await startE2E();
-});
-after(async () => {
-  await e2e?.env.stop();
-});
-beforeEach(async () => {
-  await e2e.env.reset();
-});
+const e2e = useE2E();
 
 /** spec.parameters of a fixture manifest, with the guide's example ARNs replaced by moto's real ones. */
 function parametersOf(file: string, arns: Record<string, string> = {}): Record<string, string> {

@@ -1,24 +1,16 @@
 // Writing files: exact modes under any umask, atomic replacement, all or
 // nothing, no temp files, driver-writes mode, and per-request permissions.
-import { after, before, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
 import { grpc } from '../harness/grpc-client.js';
 import type { ProviderProcess } from '../harness/provider-process.js';
-import { createPod, createSecret, mountRequest, objectsYaml, putSecretValue, readTree, startE2E, targetDir, type E2E } from './fixture.js';
+import { createPod, createSecret, mountRequest, objectsYaml, putSecretValue, readTree, targetDir, useE2E } from './fixture.js';
 
-let e2e: E2E;
+// umask 077 would give 0600 files if the writer relied on open()'s mode.
 let driverWrites: ProviderProcess;
-before(async () => {
-  // umask 077 would give 0600 files if the writer relied on open()'s mode.
-  e2e = await startE2E({ nodeArgs: ['--import', 'data:text/javascript,process.umask(0o077)'] });
-  driverWrites = await e2e.env.startProvider({ driverWritesSecrets: true });
-});
-after(async () => {
-  await e2e?.env.stop();
-});
-beforeEach(async () => {
-  await e2e.env.reset();
+const e2e = useE2E({ nodeArgs: ['--import', 'data:text/javascript,process.umask(0o077)'] }, async ({ env }) => {
+  driverWrites = await env.startProvider({ driverWritesSecrets: true });
 });
 
 const objects = (...names: string[]) => objectsYaml(names.map((n) => ({ objectName: n, objectType: 'secretsmanager' })));
