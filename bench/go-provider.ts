@@ -188,7 +188,7 @@ async function startHolder(dir: string): Promise<ChildProcess> {
 // ---- the provider process ------------------------------------------------------------------------
 
 /** The environment the Go provider gets (nothing inherited but PATH). */
-export function goProviderEnv(aws: AwsStub, kube: KubeStub, pki: TestPki, home: string): Record<string, string> {
+export function goProviderEnv(aws: AwsEndpoint, kube: KubeStub, pki: TestPki, home: string): Record<string, string> {
   const loopback = '127.0.0.1,localhost,::1';
   return {
     PATH: process.env['PATH'] ?? '/usr/bin:/bin',
@@ -209,8 +209,11 @@ export function goProviderEnv(aws: AwsStub, kube: KubeStub, pki: TestPki, home: 
   };
 }
 
+/** What the Go provider needs of the AWS stub: its URL and endpoint variables (it may run in another process). */
+export type AwsEndpoint = Pick<AwsStub, 'url' | 'endpointEnv'>;
+
 export interface GoProviderOptions {
-  aws: AwsStub;
+  aws: AwsEndpoint;
   kube: KubeStub;
   pki: TestPki;
   /** Started with InClusterSandbox.create if not given (and closed on stop). */
