@@ -6,11 +6,11 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
-import { ExpiringCache } from '../cache.js';
 import { noopObserver, type AwsOutcome, type Observer } from '../metrics.js';
 import { isThrottlingError } from '@smithy/core/retry';
 
@@ -28,7 +28,8 @@ type Service = 'secretsmanager' | 'ssm';
 
 export class AwsClients {
   private readonly requestHandler: NodeHttpHandler;
-  private readonly clients = new ExpiringCache<SecretsManagerClient | SSMClient>(256);
+  /** Per service, region and retry policy: a handful, shared by every identity. */
+  private readonly clients = new Map<string, SecretsManagerClient | SSMClient>();
   private readonly stsClients = new Map<string, STSClient>();
 
   constructor(
@@ -38,19 +39,53 @@ export class AwsClients {
   ) {
     // One pool of keep-alive sockets shared by every client.
     this.requestHandler = new NodeHttpHandler({
-      httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 64 }),
-      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 64 }),
+      httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 128 }),
+      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 128 }),
       connectionTimeout: 5_000,
       requestTimeout: 30_000,
     });
   }
 
-  secretsManager(region: string, credentials: PodCredentials, retry: RetryPolicy): Promise<SecretsManagerClient> {
-    return this.client('secretsmanager', region, credentials, retry) as Promise<SecretsManagerClient>;
-  }
-
-  ssm(region: string, credentials: PodCredentials, retry: RetryPolicy): Promise<SSMClient> {
-    return this.client('ssm', region, credentials, retry) as Promise<SSMClient>;
+  /**
+   * Sends a Secrets Manager or SSM command signed with the pod's credentials.
+   * The credentials travel with the command (a per-command middleware sets
+   * them as the request's identity), so clients need not be built per pod.
+   */
+  send<Output>(
+    service: Service,
+    region: string,
+    retry: RetryPolicy,
+    credentials: PodCredentials,
+    command: { middlewareStack: unknown },
+    signal: AbortSignal,
+  ): Promise<Output> {
+    type Handler = (args: unknown) => Promise<unknown>;
+    type Stack = { addRelativeTo(mw: (next: Handler, context: Record<string, unknown>) => Handler, options: object): void };
+    const identity: AwsCredentialIdentity = {
+      accessKeyId: credentials.accessKeyId,
+      secretAccessKey: credentials.secretAccessKey,
+      ...(credentials.sessionToken && { sessionToken: credentials.sessionToken }),
+      ...(credentials.expiration && { expiration: credentials.expiration }),
+    };
+    (command.middlewareStack as Stack).addRelativeTo(
+      (next, context) => async (args) => {
+        const scheme = (context.__smithy_context as { selectedHttpAuthScheme?: SelectedScheme } | undefined)?.selectedHttpAuthScheme;
+        const properties = scheme?.httpAuthOption.signingProperties;
+        if (!scheme || !properties?.config) throw new Error('no SigV4 auth scheme selected: refusing to send without the pod\'s credentials');
+        scheme.identity = identity;
+        // The SDK's SigV4 signer signs with a SignatureV4 built from the client's
+        // credentials, not the selected identity: hand it one built from the pod's.
+        const base = properties.config;
+        const podConfig = Object.create(base) as SigningConfig;
+        podConfig.signer = async () =>
+          new SignatureV4({ credentials: identity, region, service: base.signingName ?? service, sha256: base.sha256, uriEscapePath: base.signingEscapePath ?? true });
+        properties.config = podConfig;
+        return next(args);
+      },
+      { relation: 'after', toMiddleware: 'httpAuthSchemeMiddleware', name: 'ascpPodCredentials', override: true },
+    );
+    const client = this.client(service, region, retry) as { send(c: unknown, o: { abortSignal: AbortSignal }): Promise<Output> };
+    return client.send(command, { abortSignal: signal });
   }
 
   /** STS for AssumeRoleWithWebIdentity, which is unsigned: no credentials at all. */
@@ -70,8 +105,8 @@ export class AwsClients {
   }
 
   /**
-   * Records every HTTP attempt (the deserialize step runs inside the SDK's
-   * retry loop) with its outcome and duration.
+   * Records every HTTP attempt (high priority in the deserialize step wraps
+   * the deserializer, inside the SDK's retry loop) with outcome and duration.
    */
   private observe(client: SecretsManagerClient | SSMClient | STSClient, service: string, region: string): void {
     type Handler = (args: unknown) => Promise<unknown>;
@@ -97,28 +132,24 @@ export class AwsClients {
     );
   }
 
-  private client(service: Service, region: string, credentials: PodCredentials, retry: RetryPolicy) {
-    const key = `${service}|${region}|${retry.maxAttempts}|${credentials.identityKey}|${credentials.accessKeyId}`;
-    return this.clients.get(key, async () => {
+  private client(service: Service, region: string, retry: RetryPolicy): SecretsManagerClient | SSMClient {
+    const key = `${service}|${region}|${retry.maxAttempts}`;
+    let client = this.clients.get(key);
+    if (!client) {
       const config = {
         region,
-        credentials: {
-          accessKeyId: credentials.accessKeyId,
-          secretAccessKey: credentials.secretAccessKey,
-          ...(credentials.sessionToken && { sessionToken: credentials.sessionToken }),
-          ...(credentials.expiration && { expiration: credentials.expiration }),
-        },
+        // Every command carries the pod's credentials (see send); the SDK resolves this
+        // placeholder first and it is replaced before signing. AWS would reject it.
+        credentials: PLACEHOLDER_IDENTITY,
         maxAttempts: retry.maxAttempts,
         requestHandler: this.requestHandler,
         userAgentAppId: this.appId,
       };
-      const client = service === 'secretsmanager' ? new SecretsManagerClient(config) : new SSMClient(config);
+      client = service === 'secretsmanager' ? new SecretsManagerClient(config) : new SSMClient(config);
       this.observe(client, service, region);
-      return {
-        value: client,
-        expiresAt: credentials.expiration?.getTime() ?? Date.now() + 15 * 60_000,
-      };
-    });
+      this.clients.set(key, client);
+    }
+    return client;
   }
 }
 
@@ -130,6 +161,20 @@ function attemptOutcome(err: unknown): AwsOutcome {
   if (status === undefined) return 'network';
   return status >= 500 ? 'server_error' : 'client_error';
 }
+
+interface SigningConfig {
+  signer: (authScheme?: unknown) => Promise<unknown>;
+  signingName?: string;
+  signingEscapePath?: boolean;
+  sha256: ConstructorParameters<typeof SignatureV4>[0]['sha256'];
+}
+
+interface SelectedScheme {
+  identity: unknown;
+  httpAuthOption: { signingProperties?: { config?: SigningConfig } };
+}
+
+const PLACEHOLDER_IDENTITY: AwsCredentialIdentity = { accessKeyId: 'ASCP-NO-POD-CREDENTIALS', secretAccessKey: 'unset' };
 
 /** Guards against the SDK ever signing with the node's own credentials. */
 async function noProcessCredentials(): Promise<AwsCredentialIdentity> {

@@ -48,17 +48,16 @@ export async function fetchObjects(
   // Identical calls of the same identity in flight at once are made once.
   const coalescer = options.coalescer ?? new FetchCoalescer();
   const scope = `${credentials.identityKey}|${credentials.accessKeyId}|${retry.maxAttempts}`;
+  const aws = { clients, credentials, retry };
   const secretCall = (region: string, object: ObjectPlan, inFailover: boolean) => {
     const request = secretRequest(object, inFailover);
     return (s: AbortSignal) =>
-      coalescer.secrets.run(JSON.stringify([scope, region, request]), async (shared) =>
-        getSecretValue(await clients.secretsManager(region, credentials, retry), region, request, shared), s);
+      coalescer.secrets.run(JSON.stringify([scope, region, request]), (shared) => getSecretValue(aws, region, request, shared), s);
   };
   const parametersCall = (region: string, batch: ObjectPlan[], inFailover: boolean) => {
     const requests = batch.map((o) => parameterRequest(o, inFailover));
     return (s: AbortSignal) =>
-      coalescer.parameters.run(JSON.stringify([scope, region, requests]), async (shared) =>
-        getParameters(await clients.ssm(region, credentials, retry), region, requests, shared), s);
+      coalescer.parameters.run(JSON.stringify([scope, region, requests]), (shared) => getParameters(aws, region, requests, shared), s);
   };
 
   type Task = () => Promise<FetchedObject[]>;

@@ -1,6 +1,7 @@
 // Secrets Manager GetSecretValue for one object: name or ARN, VersionId,
 // VersionStage; SecretString wins over SecretBinary.
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, type GetSecretValueCommandOutput } from '@aws-sdk/client-secrets-manager';
+import type { AwsClients, PodCredentials, RetryPolicy } from '../aws/clients.js';
 import { toAwsError } from '../aws/classify.js';
 import { MalformedResponseError } from '../errors.js';
 import type { FetchedValue } from './types.js';
@@ -12,7 +13,7 @@ export interface SecretRequest {
 }
 
 export async function getSecretValue(
-  client: SecretsManagerClient,
+  aws: { clients: AwsClients; credentials: PodCredentials; retry: RetryPolicy },
   region: string,
   request: SecretRequest,
   signal: AbortSignal,
@@ -20,14 +21,12 @@ export async function getSecretValue(
   const subject = `secret "${request.secretId}"`;
   let response;
   try {
-    response = await client.send(
-      new GetSecretValueCommand({
-        SecretId: request.secretId,
-        ...(request.versionId && { VersionId: request.versionId }),
-        ...(request.versionStage && { VersionStage: request.versionStage }),
-      }),
-      { abortSignal: signal },
-    );
+    const command = new GetSecretValueCommand({
+      SecretId: request.secretId,
+      ...(request.versionId && { VersionId: request.versionId }),
+      ...(request.versionStage && { VersionStage: request.versionStage }),
+    });
+    response = await aws.clients.send<GetSecretValueCommandOutput>('secretsmanager', region, aws.retry, aws.credentials, command, signal);
   } catch (err) {
     throw toAwsError(err, { service: 'secretsmanager', operation: 'GetSecretValue', region, subject }, signal);
   }

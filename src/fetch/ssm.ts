@@ -1,6 +1,7 @@
 // SSM Parameter Store GetParameters for up to 10 parameters: `name:version`
 // and `name:label` selectors, decrypted; results matched back by name, then ARN.
-import { GetParametersCommand, type Parameter, type SSMClient } from '@aws-sdk/client-ssm';
+import { GetParametersCommand, type GetParametersCommandOutput, type Parameter } from '@aws-sdk/client-ssm';
+import type { AwsClients, PodCredentials, RetryPolicy } from '../aws/clients.js';
 import { toAwsError } from '../aws/classify.js';
 import { AwsRequestError, MalformedResponseError } from '../errors.js';
 import type { FetchedValue } from './types.js';
@@ -20,7 +21,7 @@ export function selectorOf(r: ParameterRequest): string {
 
 /** Values aligned with requests. Any InvalidParameters fails the whole batch. */
 export async function getParameters(
-  client: SSMClient,
+  aws: { clients: AwsClients; credentials: PodCredentials; retry: RetryPolicy },
   region: string,
   requests: readonly ParameterRequest[],
   signal: AbortSignal,
@@ -29,7 +30,8 @@ export async function getParameters(
   const subject = `parameters ${names.map((n) => `"${n}"`).join(', ')}`;
   let response;
   try {
-    response = await client.send(new GetParametersCommand({ Names: names, WithDecryption: true }), { abortSignal: signal });
+    const command = new GetParametersCommand({ Names: names, WithDecryption: true });
+    response = await aws.clients.send<GetParametersCommandOutput>('ssm', region, aws.retry, aws.credentials, command, signal);
   } catch (err) {
     throw toAwsError(err, { service: 'ssm', operation: 'GetParameters', region, subject }, signal);
   }
