@@ -197,8 +197,8 @@ export function parseGoBool(value: string): boolean | undefined {
 const DURATION_UNITS_MS: Record<string, number> = {
   ns: 1e-6,
   us: 1e-3,
-  'µs': 1e-3,
-  'μs': 1e-3,
+  '\u00b5s': 1e-3, // micro sign
+  '\u03bcs': 1e-3, // Greek mu
   ms: 1,
   s: 1000,
   m: 60_000,
@@ -212,7 +212,9 @@ export function parseGoDuration(value: string): number | undefined {
   const sign = m[1] === '-' ? -1 : 1;
   const body = m[2]!;
   if (body === '0') return 0;
-  const part = /(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y;
+  // Escaped, not literal: one non-Latin-1 character in a regex literal makes V8 hold the whole
+  // bundle's source as a two-byte string (2x its size in memory); esbuild escapes strings, not regexes.
+  const part = /(\d+\.?\d*|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/y;
   let total = 0;
   let pos = 0;
   while (pos < body.length) {
