@@ -12,7 +12,13 @@ await build({
   platform: 'node',
   target: 'node20',
   format: 'esm',
-  minify: true,
+  // Prefer the packages' ESM builds ("module" before "main"): the AWS SDK's dist-cjs is one file per
+  // package with every command and model of the service; its dist-es tree-shakes to what we import.
+  mainFields: ['module', 'main'],
+  // Whitespace and syntax only. Mangled identifiers make V8's parser use ~2.5x the zone memory when it
+  // compiles the bundle (peak malloc 19 -> 8 MiB measured), which glibc keeps as idle RSS afterwards.
+  minifyWhitespace: true,
+  minifySyntax: true,
   sourcemap: false,
   legalComments: 'none',
   loader: { '.proto': 'text' },
