@@ -20,7 +20,13 @@ import { makeTempDir, removeTempDir } from './temp.js';
 /** The bundle to run: BENCH_PROVIDER_ENTRY if set, else dist/main.js (`npm run build`). */
 export const OUR_PROVIDER_ENTRY = process.env['BENCH_PROVIDER_ENTRY'] || join(REPO_ROOT, 'dist', 'main.js');
 /** Node flags before the entry, e.g. BENCH_PROVIDER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile. */
-export const OUR_PROVIDER_NODE_ARGS = (process.env['BENCH_PROVIDER_NODE_ARGS'] ?? '').split(/\s+/).filter(Boolean);
+export const OUR_PROVIDER_NODE_ARGS = (process.env['BENCH_PROVIDER_NODE_ARGS'] ?? imageNodeOptions()).split(/\s+/).filter(Boolean);
+
+/** The V8 flags the image runs the provider with (Dockerfile `ENV NODE_OPTIONS`): measure what ships. */
+function imageNodeOptions(): string {
+  const dockerfile = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8');
+  return /^ENV NODE_OPTIONS="([^"]*)"/m.exec(dockerfile)?.[1] ?? '';
+}
 
 /**
  * Flags the bench adds for this build of the provider, read from its --help: the operations port (metrics,
