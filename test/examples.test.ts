@@ -31,7 +31,7 @@ for (const file of SPC_FILES) {
     for (const spc of readSecretProviderClasses(file)) {
       const request = buildMountRequest({ pod: makePod('default', 'example'), parameters: spc.spec?.parameters ?? {} });
       const parsed = parseMountRequest(request);
-      const plan = planMount(parsed, resolveRegions(parsed, requestedRegion(parsed, undefined) ?? 'us-east-1'));
+      const plan = planMount(parsed, resolveRegions(parsed.attributes, requestedRegion(parsed, undefined) ?? 'us-east-1'));
       assert.ok(plan.objects.length > 0, `${file} mounts something`);
     }
   });

@@ -26,7 +26,7 @@ const req = (over: Record<string, string> = {}) => ({ target_path: '/var/lib/kub
 
 function plan(over: Record<string, string> = {}, env?: string) {
   const parsed = parseMountRequest(req(over));
-  return planMount(parsed, resolveRegions(parsed, requestedRegion(parsed, env) ?? 'node-region-1'));
+  return planMount(parsed, resolveRegions(parsed.attributes, requestedRegion(parsed, env) ?? 'node-region-1'));
 }
 
 function invalid(fn: () => unknown, pattern: RegExp) {
