@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { MountRequest } from './provider-client.js';
 import { serviceAccountTokensAttribute } from './kube-stub.js';
 import type { AwsStubHost } from './stub-host.js';
-import { makeTempDir, removeTempDir } from './temp.js';
+import { makeTmpfsDir, removeTempDir } from './temp.js';
 
 export const PRIMARY_REGION = 'us-west-2';
 export const FAILOVER_REGION = 'us-east-1';
@@ -68,7 +68,8 @@ export interface MountSpec {
 
 /** Temp directory holding the pods' target paths; `close()` removes it. */
 export class TargetDirs {
-  readonly root = makeTempDir('bench-targets-');
+  // Mount targets live on a tmpfs, like the driver's volumes.
+  readonly root = makeTmpfsDir('bench-targets-');
   make(pod: string): string {
     const dir = join(this.root, pod);
     mkdirSync(dir, { recursive: true });
