@@ -11,6 +11,7 @@ import { FetchCoalescer } from './fetch/fetch-objects.js';
 import { connectCoreV1, KubeLookups } from './kube/lookups.js';
 import { TokenBucket } from './kube/rate-limiter.js';
 import { createLogger, type Logger } from './log.js';
+import { ParsedObjectsMemo } from './plan/objects.js';
 import { ProviderMetrics } from './metrics.js';
 import { bindUnixSocket, createProviderServer, RUNTIME_NAME } from './server/grpc-server.js';
 import { HealthState } from './server/health.js';
@@ -84,6 +85,7 @@ async function serve(config: Config, log: Logger): Promise<number> {
       driverWritesSecrets: config.driverWritesSecrets,
       fetchConcurrency: FETCH_CONCURRENCY,
       coalescer: new FetchCoalescer(),
+      objectsMemo: new ParsedObjectsMemo(),
       log,
       observer: metrics,
     },

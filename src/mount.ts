@@ -8,6 +8,7 @@ import { mountedFiles, type MountedFile } from './files/mounted-files.js';
 import type { KubeLookups } from './kube/lookups.js';
 import type { Logger } from './log.js';
 import type { Observer } from './metrics.js';
+import type { ParsedObjectsMemo } from './plan/objects.js';
 import { parseMountRequest, planMount, requestedRegion, resolveRegions, type MountRequestMessage } from './plan/request.js';
 import { RequestError } from './errors.js';
 import { raceSignal } from './util/abort.js';
@@ -21,6 +22,7 @@ export interface MountDeps {
   /** AWS calls in flight at once per mount. */
   fetchConcurrency: number;
   coalescer: FetchCoalescer;
+  objectsMemo: ParsedObjectsMemo;
   log: Logger;
   observer: Observer;
 }
@@ -63,7 +65,7 @@ export async function performMount(
   const regions = resolveRegions(parsed.attributes, primary);
   summary.regions = [regions.primary, ...(regions.failover ? [regions.failover] : [])];
 
-  const plan = planMount(parsed, regions);
+  const plan = planMount(parsed, regions, (text, ctx) => deps.objectsMemo.parse(text, ctx));
   summary.authMode = plan.auth.mode;
   summary.objects = plan.objects.length;
   if (plan.objects.length === 0) return { object_version: [], files: [] };

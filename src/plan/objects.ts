@@ -68,6 +68,39 @@ export function parseObjects(text: string | undefined, ctx: ObjectsContext): Obj
   return plans;
 }
 
+/**
+ * Remembers parseObjects results: with rotation every pod remounts the same
+ * SecretProviderClass every minute or two, and parsing YAML is the largest
+ * pure cost of a remount. The function is pure, so entries never go stale;
+ * the memo is bounded, and invalid specs are not remembered.
+ */
+export class ParsedObjectsMemo {
+  private readonly entries = new Map<string, readonly ObjectPlan[]>();
+  constructor(private readonly maxEntries = 512) {}
+
+  parse(text: string | undefined, ctx: ObjectsContext): ObjectPlan[] {
+    const key = JSON.stringify([text ?? '', ctx.primaryRegion, ctx.failoverRegion ?? '', ctx.translation ?? null, ctx.defaultMode]);
+    let plans = this.entries.get(key);
+    if (plans) {
+      this.entries.delete(key); // keep Map order = least recently used first
+    } else {
+      plans = deepFreeze(parseObjects(text, ctx));
+      if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
+    }
+    this.entries.set(key, plans);
+    return plans as ObjectPlan[];
+  }
+}
+
+/** Plans are shared between mounts once memoised: make any accidental write fail loudly. */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
 /** Every problem in `objects`, for the linter: one per object at most, plus duplicates. */
 export function findObjectProblems(text: string | undefined, ctx: ObjectsContext): ObjectSpecError[] {
   const problems: ObjectSpecError[] = [];

@@ -4,7 +4,7 @@
 // parseMountRequest and planMount.
 import { RequestError } from '../errors.js';
 import { parseGoBool } from '../config.js';
-import { parseObjects, type ObjectPlan } from './objects.js';
+import { parseObjects, type ObjectPlan, type ObjectsContext } from './objects.js';
 
 export const ATTR = {
   podName: 'csi.storage.k8s.io/pod.name',
@@ -182,7 +182,11 @@ export function checkRegionName(region: string, field: string): void {
 }
 
 /** Steps 6-9: auth mode, the pod's token, pathTranslation, objects. */
-export function planMount(parsed: ParsedRequest, regions: Regions): MountPlan {
+export function planMount(
+  parsed: ParsedRequest,
+  regions: Regions,
+  parse: (text: string | undefined, ctx: ObjectsContext) => ObjectPlan[] = parseObjects,
+): MountPlan {
   const { attributes, pod } = parsed;
 
   const usePodIdentityText = attributes[ATTR.usePodIdentity] ?? '';
@@ -193,7 +197,7 @@ export function planMount(parsed: ParsedRequest, regions: Regions): MountPlan {
 
   const auth = planAuth(parsed, usePodIdentity, attributes[ATTR.preferredAddressType] ?? '');
   const translation = parsePathTranslation(attributes[ATTR.pathTranslation]);
-  const objects = parseObjects(attributes[ATTR.objects], {
+  const objects = parse(attributes[ATTR.objects], {
     primaryRegion: regions.primary,
     ...(regions.failover && { failoverRegion: regions.failover }),
     translation,

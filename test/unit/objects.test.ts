@@ -154,3 +154,18 @@ test('oversized or alias-bomb YAML is refused, not expanded', () => {
   for (let i = 1; i < 8; i++) bomb.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill('*' + String.fromCharCode(96 + i)).join(',')}]`);
   rejects(bomb.join('\n'), /cannot be read|must be a YAML list/);
 });
+
+test('ParsedObjectsMemo: same spec and context give the same frozen plans; context is part of the key; errors are not kept; bounded', async () => {
+  const { ParsedObjectsMemo } = await import('../../src/plan/objects.js');
+  const memo = new ParsedObjectsMemo(2);
+  const yaml = '- objectName: a\n  objectType: secretsmanager\n';
+  const first = memo.parse(yaml, ctx);
+  assert.equal(memo.parse(yaml, ctx), first);
+  assert.ok(Object.isFrozen(first[0]) && Object.isFrozen(first[0]!.jmesPath));
+  const other = memo.parse(yaml, { ...ctx, defaultMode: 0o600 });
+  assert.notEqual(other, first);
+  assert.equal(other[0]!.mode, 0o600);
+  for (let i = 0; i < 2; i++) assert.throws(() => memo.parse('- objectType: x\n', ctx), ObjectSpecError);
+  memo.parse('- objectName: b\n  objectType: ssmparameter\n', ctx); // evicts the least recently used
+  assert.notEqual(memo.parse(yaml, ctx), first, 'evicted entries are parsed again');
+});
