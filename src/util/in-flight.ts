@@ -47,9 +47,20 @@ export class InFlight<T> {
         (e) => {
           signal.removeEventListener('abort', onAbort);
           entry.waiters--;
-          reject(e);
+          // Each waiter gets its own copy: callers add their own context to error messages.
+          reject(copyError(e));
         },
       );
     });
   }
+}
+
+/** A copy of an error with the same class, own properties, message and stack. */
+function copyError(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  const copy = Object.create(Object.getPrototypeOf(error)) as Error;
+  for (const key of Reflect.ownKeys(error)) {
+    Object.defineProperty(copy, key, Object.getOwnPropertyDescriptor(error, key)!);
+  }
+  return copy;
 }

@@ -61,6 +61,24 @@ test('InFlight: concurrent identical calls share one; the call is cancelled only
   assert.equal(seen!.aborted, true, 'nobody waits: the call is cancelled');
 });
 
+test('InFlight: each waiter of a failed call gets its own copy of the error (callers add context to messages)', async () => {
+  const { AwsRequestError } = await import('../../src/errors.js');
+  const inflight = new InFlight<string>();
+  const failing = () =>
+    new Promise<string>((_, reject) =>
+      setTimeout(() => reject(new AwsRequestError({ service: 'ssm', operation: 'GetParameters', region: 'us-east-1', failureClass: 'server', httpStatus: 503 })), 10),
+    );
+  const never = new AbortController().signal;
+  const results = await Promise.allSettled([inflight.run('k', failing, never), inflight.run('k', failing, never)]);
+  const [a, b] = results.map((r) => (r as PromiseRejectedResult).reason as InstanceType<typeof AwsRequestError>);
+  assert.ok(a instanceof AwsRequestError && b instanceof AwsRequestError);
+  assert.notEqual(a, b);
+  a.message = `objects[3]: ${a.message}`;
+  assert.doesNotMatch(b.message, /objects\[3\]/);
+  assert.equal(b.kind, 'unavailable');
+  assert.equal(b.details.httpStatus, 503);
+});
+
 test('ExpiringCache: single flight, expiry, LRU bound, failed loads not cached', async () => {
   let now = 1000;
   const cache = new ExpiringCache<number>(2, () => now);
