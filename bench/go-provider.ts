@@ -18,11 +18,11 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { AwsStub } from './aws-stub.js';
 import type { KubeStub } from './kube-stub.js';
 import type { TestPki } from './pki.js';
-import { ProviderClient } from './provider-client.js';
+import type { ProviderClient } from './provider-client.js';
+import { trackLive, waitUntilServing, type StartupStats } from './launch.js';
 import { procCpuMs, procCpuMsPrecise, procPeakRssKiB, procRssKiB } from './proc.js';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -232,15 +232,7 @@ export interface GoProviderOptions {
   readyTimeoutMs?: number;
 }
 
-export interface StartupStats {
-  /** From spawn to the first answered Version call. */
-  wallMs: number;
-  /** utime+stime from /proc/<pid>/stat at that moment (10 ms ticks). */
-  cpuMs: number;
-  /** Sum of the live threads' schedstat run time at that moment (ns resolution). */
-  cpuMsPrecise: number | undefined;
-  rssKiB: number | undefined;
-}
+export type { StartupStats } from './launch.js';
 
 export class GoProvider {
   readonly client: ProviderClient;
@@ -282,47 +274,16 @@ export class GoProvider {
     const t0 = performance.now();
     const child = spawn(cmd, args, { env, stdio: ['ignore', log, log] });
     closeSync(log);
-    live.add(child);
-    child.once('exit', () => live.delete(child));
-    let exitInfo: string | undefined;
-    child.once('exit', (code, signal) => (exitInfo = `exited with ${code ?? signal}`));
-
-    const deadline = t0 + (opts.readyTimeoutMs ?? 15_000);
-    let client: ProviderClient | undefined;
+    trackLive(child);
+    let ready;
     try {
-      for (;;) {
-        if (exitInfo) throw new Error(`Go provider ${exitInfo} before answering Version; log: ${logFile}\n${tail(logFile)}`);
-        if (performance.now() > deadline) throw new Error(`Go provider did not answer Version in time; log: ${logFile}\n${tail(logFile)}`);
-        if (!existsSync(socketPath)) {
-          await sleep(1);
-          continue;
-        }
-        client ??= new ProviderClient(socketPath);
-        try {
-          await client.version(1000);
-          break;
-        } catch {
-          // Listening but not serving yet, or the channel is backing off: start over with a fresh channel.
-          client.close();
-          client = undefined;
-          await sleep(2);
-        }
-      }
+      ready = await waitUntilServing({ name: 'Go provider', child, socketPath, logFile, startedAt: t0, ...(opts.readyTimeoutMs !== undefined && { timeoutMs: opts.readyTimeoutMs }) });
     } catch (err) {
-      client?.close();
-      child.kill('SIGKILL');
       if (ownSandbox) await sandbox.close();
       throw err;
     }
-    const wallMs = performance.now() - t0;
-    const pid = child.pid!;
-    const startup: StartupStats = {
-      wallMs,
-      cpuMs: procCpuMs(pid),
-      cpuMsPrecise: procCpuMsPrecise(pid),
-      rssKiB: procRssKiB(pid),
-    };
-    return new GoProvider(child, socketPath, logFile, startup, sandbox, ownSandbox, ownDir, client!);
+    const { client, startup } = ready;
+    return new GoProvider(child, socketPath, logFile, startup, sandbox, ownSandbox, ownDir, client);
   }
 
   cpuMs(): number {
@@ -353,17 +314,4 @@ export class GoProvider {
   }
 }
 
-// Providers still running when the bench process exits (a crash, an uncaught error) are killed, so no
-// orphan keeps a socket or a CPU busy.
-const live = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const c of live) c.kill('SIGKILL');
-});
 
-function tail(file: string, lines = 15): string {
-  try {
-    return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
-  } catch {
-    return '';
-  }
-}

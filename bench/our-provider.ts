@@ -11,8 +11,8 @@ import { promisify } from 'node:util';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { REPO_ROOT, type StartupStats } from './go-provider.js';
+import { REPO_ROOT } from './go-provider.js';
+import { tail, trackLive, waitUntilServing, type StartupStats } from './launch.js';
 import { procCpuMs, procCpuMsPrecise, procPeakRssKiB, procRssKiB } from './proc.js';
 import { ProviderClient } from './provider-client.js';
 import { makeTempDir, removeTempDir } from './temp.js';
@@ -99,47 +99,16 @@ export class OurProvider {
       stdio: ['ignore', log, log],
     });
     closeSync(log);
-    live.add(child);
-    child.once('exit', () => live.delete(child));
-    let exitInfo: string | undefined;
-    child.once('exit', (code, signal) => (exitInfo = `exited with ${code ?? signal}`));
-
-    // Same readiness loop as GoProvider.start, so both start-up times include the same polling cost.
-    const deadline = t0 + (opts.readyTimeoutMs ?? 15_000);
-    let client: ProviderClient | undefined;
+    trackLive(child);
+    let ready;
     try {
-      for (;;) {
-        if (exitInfo) throw new Error(`our provider ${exitInfo} before answering Version; log:\n${tail(logFile)}`);
-        if (performance.now() > deadline) throw new Error(`our provider did not answer Version in time; log:\n${tail(logFile)}`);
-        if (!existsSync(socketPath)) {
-          await sleep(1);
-          continue;
-        }
-        client ??= new ProviderClient(socketPath);
-        try {
-          await client.version(1000);
-          break;
-        } catch {
-          client.close();
-          client = undefined;
-          await sleep(2);
-        }
-      }
+      ready = await waitUntilServing({ name: 'our provider', child, socketPath, logFile, startedAt: t0, ...(opts.readyTimeoutMs !== undefined && { timeoutMs: opts.readyTimeoutMs }) });
     } catch (err) {
-      client?.close();
-      child.kill('SIGKILL');
       removeTempDir(dir);
       throw err;
     }
-    const wallMs = performance.now() - t0;
-    const pid = child.pid!;
-    const startup: StartupStats = {
-      wallMs,
-      cpuMs: procCpuMs(pid),
-      cpuMsPrecise: procCpuMsPrecise(pid),
-      rssKiB: procRssKiB(pid),
-    };
-    return new OurProvider(child, socketPath, logFile, startup, dir, client!);
+    const { client, startup } = ready;
+    return new OurProvider(child, socketPath, logFile, startup, dir, client);
   }
 
   cpuMs(): number {
@@ -185,15 +154,3 @@ function providerEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-const live = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const c of live) c.kill('SIGKILL');
-});
-
-function tail(file: string, lines = 15): string {
-  try {
-    return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
-  } catch {
-    return '';
-  }
-}
