@@ -9,16 +9,9 @@ export interface Expiring<V> {
   expiresAt: number;
 }
 
-export interface CacheStats {
-  hits: number;
-  misses: number;
-  shared: number;
-}
-
 export class ExpiringCache<V> {
   private readonly entries = new Map<string, Expiring<V>>();
   private readonly inflight = new Map<string, Promise<Expiring<V>>>();
-  readonly stats: CacheStats = { hits: 0, misses: 0, shared: 0 };
 
   constructor(
     private readonly maxEntries: number,
@@ -36,17 +29,12 @@ export class ExpiringCache<V> {
       // Re-insert to keep Map order = least recently used first.
       this.entries.delete(key);
       this.entries.set(key, hit);
-      this.stats.hits++;
       return hit.value;
     }
     if (hit) this.entries.delete(key);
 
     const pending = this.inflight.get(key);
-    if (pending) {
-      this.stats.shared++;
-      return (await pending).value;
-    }
-    this.stats.misses++;
+    if (pending) return (await pending).value;
     const promise = load().finally(() => this.inflight.delete(key));
     this.inflight.set(key, promise);
     const loaded = await promise;

@@ -189,16 +189,6 @@ export class FileWriteError extends ProviderError {
   }
 }
 
-/** The mount's deadline passed or the driver cancelled the call. */
-export class MountAbortedError extends ProviderError {
-  readonly kind = 'deadline-exceeded';
-  readonly code = 'DeadlineExceeded';
-  constructor(message = 'the mount was cancelled or its deadline passed') {
-    super(message);
-    this.name = 'MountAbortedError';
-  }
-}
-
 /** Adds context (pod, object) in front of a ProviderError's message, keeping its type. */
 export function withContext<E extends ProviderError>(err: E, prefix: string): E {
   err.message = `${prefix}: ${err.message}`;

@@ -2,7 +2,7 @@
 // Every rule of the Go provider (ascp-parity.md) plus our stricter file-name
 // checks runs here, before any credential or AWS call.
 import jmespath from 'jmespath';
-import { parseDocument, visit, isScalar } from 'yaml';
+import { parseDocument, visit } from 'yaml';
 import { ObjectSpecError } from '../errors.js';
 
 export type ObjectType = 'secretsmanager' | 'ssmparameter';

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { grpc } from '../harness/grpc-client.js';
 import {
-  createPod, createSecret, labelParameter, moveStage, mountRequest, objectsYaml, putParameter, putSecretValue, readTree, useE2E, targetDir, type E2E,
+  createPod, createSecret, labelParameter, moveStage, mountRequest, objectsYaml, putParameter, putSecretValue, readTree, useE2E, targetDir,
 } from './fixture.js';
 
 const e2e = useE2E();
