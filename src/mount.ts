@@ -11,7 +11,7 @@ import type { Observer } from './metrics.js';
 import type { ParsedObjectsMemo } from './plan/objects.js';
 import { parseMountRequest, planMount, requestedRegion, resolveRegions, type MountRequestMessage } from './plan/request.js';
 import { RequestError } from './errors.js';
-import { raceSignal } from './util/abort.js';
+import { abortError, raceSignal } from './util/abort.js';
 
 export interface MountDeps {
   envRegion: string | undefined;
@@ -100,7 +100,7 @@ export async function performMount(
     }
     return { object_version, files: files.map(toDriverFile) };
   }
-  if (signal.aborted) throw new DOMException('aborted', 'AbortError');
+  if (signal.aborted) throw abortError(); // the driver has given up: leave its volume alone
   await writeFilesAtomically(plan.targetPath, files);
   return { object_version, files: [] };
 }
