@@ -12,26 +12,13 @@ export async function writeFilesAtomically(targetDir: string, files: readonly Mo
   await checkTargetDir(targetDir);
   const staged: { temp: string; final: string }[] = [];
   try {
-    for (const file of files) {
-      const final = join(targetDir, file.path);
-      if (relative(targetDir, final).split(sep).includes('..')) {
-        throw new FileWriteError(`refusing to write "${file.path}" outside the target directory`);
-      }
-      const dir = dirname(final);
-      if (dir !== targetDir) await mkdir(dir, { recursive: true, mode: 0o755 });
-      const temp = join(dir, `.${file.path.split('/').pop()!.slice(0, 200)}.tmp-${randomBytes(6).toString('hex')}`);
-      staged.push({ temp, final });
-      const handle = await open(temp, 'wx', 0o600);
-      try {
-        await handle.chmod(file.mode);
-        await handle.writeFile(file.contents);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-    }
+    // Stage every file at once; wait for all of them (even after a failure) so
+    // the clean-up below sees every temp file that was created.
+    const results = await Promise.allSettled(files.map((file) => stage(targetDir, file, staged)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     // rename() cannot replace a directory: find that out before the first rename.
-    for (const { final } of staged) await checkReplaceable(final);
+    await Promise.all(staged.map(({ final }) => checkReplaceable(final)));
     for (const { temp, final } of staged) await rename(temp, final);
   } catch (err) {
     if (err instanceof FileWriteError) throw err;
@@ -40,6 +27,26 @@ export async function writeFilesAtomically(targetDir: string, files: readonly Mo
   } finally {
     // After successful renames these are gone already; rm with force is then a no-op.
     await Promise.all(staged.map(({ temp }) => rm(temp, { force: true })));
+  }
+}
+
+/** Writes one file's temp copy next to its final path (exact mode, fsynced). */
+async function stage(targetDir: string, file: MountedFile, staged: { temp: string; final: string }[]): Promise<void> {
+  const final = join(targetDir, file.path);
+  if (relative(targetDir, final).split(sep).includes('..')) {
+    throw new FileWriteError(`refusing to write "${file.path}" outside the target directory`);
+  }
+  const dir = dirname(final);
+  if (dir !== targetDir) await mkdir(dir, { recursive: true, mode: 0o755 });
+  const temp = join(dir, `.${file.path.split('/').pop()!.slice(0, 200)}.tmp-${randomBytes(6).toString('hex')}`);
+  staged.push({ temp, final });
+  const handle = await open(temp, 'wx', 0o600);
+  try {
+    await handle.chmod(file.mode);
+    await handle.writeFile(file.contents);
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
 
