@@ -22,8 +22,7 @@ import type { AwsStub } from './aws-stub.js';
 import type { KubeStub } from './kube-stub.js';
 import type { TestPki } from './pki.js';
 import type { ProviderClient } from './provider-client.js';
-import { trackLive, waitUntilServing, type StartupStats } from './launch.js';
-import { procCpuMs, procCpuMsPrecise, procPeakRssKiB, procRssKiB } from './proc.js';
+import { LaunchedProvider, trackLive, waitUntilServing, type StartupStats } from './launch.js';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** The Go provider binary: BENCH_GO_PROVIDER_BIN if set, else what scripts/install-go-provider.sh builds. */
@@ -234,25 +233,18 @@ export interface GoProviderOptions {
 
 export type { StartupStats } from './launch.js';
 
-export class GoProvider {
-  readonly client: ProviderClient;
-  private exited = false;
+export class GoProvider extends LaunchedProvider {
   private constructor(
-    readonly child: ChildProcess,
-    readonly socketPath: string,
-    readonly logFile: string,
-    readonly startup: StartupStats,
+    child: ChildProcess,
+    socketPath: string,
+    logFile: string,
+    startup: StartupStats,
+    client: ProviderClient,
     readonly sandbox: InClusterSandbox,
     private readonly ownSandbox: boolean,
     private readonly ownDir: string | undefined,
-    client: ProviderClient,
   ) {
-    this.client = client;
-    child.once('exit', () => (this.exited = true));
-  }
-
-  get pid(): number {
-    return this.child.pid!;
+    super(child, socketPath, logFile, startup, client);
   }
 
   static async start(opts: GoProviderOptions): Promise<GoProvider> {
@@ -283,32 +275,10 @@ export class GoProvider {
       throw err;
     }
     const { client, startup } = ready;
-    return new GoProvider(child, socketPath, logFile, startup, sandbox, ownSandbox, ownDir, client);
+    return new GoProvider(child, socketPath, logFile, startup, client, sandbox, ownSandbox, ownDir);
   }
 
-  cpuMs(): number {
-    return procCpuMs(this.pid);
-  }
-  cpuMsPrecise(): number | undefined {
-    return procCpuMsPrecise(this.pid);
-  }
-  rssKiB(): number | undefined {
-    return procRssKiB(this.pid);
-  }
-  peakRssKiB(): number | undefined {
-    return procPeakRssKiB(this.pid);
-  }
-
-  /** SIGTERM (the provider stops gracefully and removes its socket), SIGKILL after timeoutMs. */
-  async stop(timeoutMs = 5000): Promise<void> {
-    this.client.close();
-    if (!this.exited) {
-      const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-      this.child.kill('SIGTERM');
-      const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
-      await exited;
-      clearTimeout(timer);
-    }
+  protected async cleanUp(): Promise<void> {
     if (this.ownSandbox) await this.sandbox.close();
     if (this.ownDir) rmSync(this.ownDir, { recursive: true, force: true });
   }

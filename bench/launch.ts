@@ -5,7 +5,7 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { procCpuMs, procCpuMsPrecise, procRssKiB } from './proc.js';
+import { procCpuMs, procCpuMsPrecise, procPeakRssKiB, procRssKiB } from './proc.js';
 import { ProviderClient } from './provider-client.js';
 
 export interface StartupStats {
@@ -79,4 +79,54 @@ export async function waitUntilServing(opts: {
   const wallMs = performance.now() - startedAt;
   const pid = child.pid!;
   return { client: client!, startup: { wallMs, cpuMs: procCpuMs(pid), cpuMsPrecise: procCpuMsPrecise(pid), rssKiB: procRssKiB(pid) } };
+}
+
+/** A provider process the bench started: its numbers from /proc, its log, and a graceful stop. */
+export abstract class LaunchedProvider {
+  private exited = false;
+
+  protected constructor(
+    readonly child: ChildProcess,
+    readonly socketPath: string,
+    readonly logFile: string,
+    readonly startup: StartupStats,
+    readonly client: ProviderClient,
+  ) {
+    child.once('exit', () => (this.exited = true));
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+  cpuMs(): number {
+    return procCpuMs(this.pid);
+  }
+  cpuMsPrecise(): number | undefined {
+    return procCpuMsPrecise(this.pid);
+  }
+  rssKiB(): number | undefined {
+    return procRssKiB(this.pid);
+  }
+  peakRssKiB(): number | undefined {
+    return procPeakRssKiB(this.pid);
+  }
+  logTail(lines = 15): string {
+    return tail(this.logFile, lines);
+  }
+
+  /** SIGTERM (the provider stops gracefully and removes its socket), SIGKILL after timeoutMs, then clean-up. */
+  async stop(timeoutMs = 5000): Promise<void> {
+    this.client.close();
+    if (!this.exited) {
+      const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+      this.child.kill('SIGTERM');
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+      await exited;
+      clearTimeout(timer);
+    }
+    await this.cleanUp();
+  }
+
+  /** Removes what start() created (temp dirs, a sandbox). */
+  protected abstract cleanUp(): Promise<void> | void;
 }

@@ -12,8 +12,7 @@ import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { REPO_ROOT } from './go-provider.js';
-import { tail, trackLive, waitUntilServing, type StartupStats } from './launch.js';
-import { procCpuMs, procCpuMsPrecise, procPeakRssKiB, procRssKiB } from './proc.js';
+import { LaunchedProvider, trackLive, waitUntilServing, type StartupStats } from './launch.js';
 import { ProviderClient } from './provider-client.js';
 import { makeTempDir, removeTempDir } from './temp.js';
 
@@ -56,24 +55,16 @@ export interface OurProviderOptions {
   readyTimeoutMs?: number;
 }
 
-export class OurProvider {
-  readonly client: ProviderClient;
-  private exited = false;
-
+export class OurProvider extends LaunchedProvider {
   private constructor(
-    readonly child: ChildProcess,
-    readonly socketPath: string,
-    readonly logFile: string,
-    readonly startup: StartupStats,
-    private readonly dir: string,
+    child: ChildProcess,
+    socketPath: string,
+    logFile: string,
+    startup: StartupStats,
     client: ProviderClient,
+    private readonly dir: string,
   ) {
-    this.client = client;
-    child.once('exit', () => (this.exited = true));
-  }
-
-  get pid(): number {
-    return this.child.pid!;
+    super(child, socketPath, logFile, startup, client);
   }
 
   static async start(opts: OurProviderOptions): Promise<OurProvider> {
@@ -108,35 +99,10 @@ export class OurProvider {
       throw err;
     }
     const { client, startup } = ready;
-    return new OurProvider(child, socketPath, logFile, startup, dir, client);
+    return new OurProvider(child, socketPath, logFile, startup, client, dir);
   }
 
-  cpuMs(): number {
-    return procCpuMs(this.pid);
-  }
-  cpuMsPrecise(): number | undefined {
-    return procCpuMsPrecise(this.pid);
-  }
-  rssKiB(): number | undefined {
-    return procRssKiB(this.pid);
-  }
-  peakRssKiB(): number | undefined {
-    return procPeakRssKiB(this.pid);
-  }
-  logTail(lines = 15): string {
-    return tail(this.logFile, lines);
-  }
-
-  /** SIGTERM (graceful: finishes in-flight mounts, removes the socket), SIGKILL after timeoutMs. */
-  async stop(timeoutMs = 5000): Promise<void> {
-    this.client.close();
-    if (!this.exited) {
-      const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-      this.child.kill('SIGTERM');
-      const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
-      await exited;
-      clearTimeout(timer);
-    }
+  protected cleanUp(): void {
     removeTempDir(this.dir);
   }
 }

@@ -82,33 +82,9 @@ export function loopDelay(h: IntervalHistogram): LoopDelay {
   return { p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), max: ms(h.max) };
 }
 
-class InProcessStubHost implements AwsStubHost {
-  readonly placement = 'inproc' as const;
-  readonly pid = process.pid;
-  private constructor(
-    private readonly stub: AwsStub,
-    private readonly loop: IntervalHistogram,
-  ) {}
-
-  static async start(setup: StubSetup): Promise<InProcessStubHost> {
-    const stub = await AwsStub.start({ latencyMs: setup.latencyMs, ...(setup.tls && { tls: setup.tls }) });
-    const loop = monitorEventLoopDelay({ resolution: 5 });
-    loop.enable();
-    return new InProcessStubHost(stub, loop);
-  }
-
-  get url(): string {
-    return this.stub.url;
-  }
-  get port(): number {
-    return this.stub.port;
-  }
-  endpointEnv(): Record<string, string> {
-    return this.stub.endpointEnv();
-  }
-  private call<T>(method: string, ...args: unknown[]): Promise<T> {
-    return Promise.resolve(applyStubCall(this.stub, this.loop, method, args) as T);
-  }
+/** The stub's control calls, one way for both placements: each host only says how a call travels. */
+abstract class StubHostBase {
+  protected abstract call<T>(method: string, ...args: unknown[]): Promise<T>;
   putSecret(region: string, name: string, value: string) {
     return this.call<void>('putSecret', region, name, value);
   }
@@ -130,6 +106,37 @@ class InProcessStubHost implements AwsStubHost {
   eventLoop() {
     return this.call<LoopDelay>('eventLoop');
   }
+}
+
+class InProcessStubHost extends StubHostBase implements AwsStubHost {
+  readonly placement = 'inproc' as const;
+  readonly pid = process.pid;
+  private constructor(
+    private readonly stub: AwsStub,
+    private readonly loop: IntervalHistogram,
+  ) {
+    super();
+  }
+
+  static async start(setup: StubSetup): Promise<InProcessStubHost> {
+    const stub = await AwsStub.start({ latencyMs: setup.latencyMs, ...(setup.tls && { tls: setup.tls }) });
+    const loop = monitorEventLoopDelay({ resolution: 5 });
+    loop.enable();
+    return new InProcessStubHost(stub, loop);
+  }
+
+  get url(): string {
+    return this.stub.url;
+  }
+  get port(): number {
+    return this.stub.port;
+  }
+  endpointEnv(): Record<string, string> {
+    return this.stub.endpointEnv();
+  }
+  protected call<T>(method: string, ...args: unknown[]): Promise<T> {
+    return Promise.resolve(applyStubCall(this.stub, this.loop, method, args) as T);
+  }
   async close(): Promise<void> {
     this.loop.disable();
     await this.stub.close();
@@ -145,7 +152,7 @@ export type StubMessage =
   | { kind: 'ready'; url: string; port: number; endpointEnv: Record<string, string> }
   | { kind: 'result'; id: number; value?: unknown; error?: string };
 
-class ChildStubHost implements AwsStubHost {
+class ChildStubHost extends StubHostBase implements AwsStubHost {
   readonly placement = 'child' as const;
   private seq = 0;
   private readonly pending = new Map<number, Pending>();
@@ -155,6 +162,7 @@ class ChildStubHost implements AwsStubHost {
     readonly port: number,
     private readonly env: Record<string, string>,
   ) {
+    super();
     child.on('message', (m: StubMessage) => {
       if (m.kind !== 'result') return;
       const p = this.pending.get(m.id);
@@ -204,33 +212,12 @@ class ChildStubHost implements AwsStubHost {
   endpointEnv(): Record<string, string> {
     return { ...this.env };
   }
-  private call<T>(method: string, ...args: unknown[]): Promise<T> {
+  protected call<T>(method: string, ...args: unknown[]): Promise<T> {
     const id = ++this.seq;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
       this.child.send({ kind: 'call', id, method, args });
     });
-  }
-  putSecret(region: string, name: string, value: string) {
-    return this.call<void>('putSecret', region, name, value);
-  }
-  putParameter(region: string, name: string, value: string) {
-    return this.call<void>('putParameter', region, name, value);
-  }
-  setLatency(ms: number) {
-    return this.call<void>('setLatency', ms);
-  }
-  setRegionDown(region: string, down: boolean) {
-    return this.call<void>('setRegionDown', region, down);
-  }
-  counts() {
-    return this.call<StubCounts>('counts');
-  }
-  resetCounts() {
-    return this.call<void>('resetCounts');
-  }
-  eventLoop() {
-    return this.call<LoopDelay>('eventLoop');
   }
   async close(): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
