@@ -1,6 +1,5 @@
 // IRSA: exchange the pod's sts.amazonaws.com token for role credentials with
 // STS AssumeRoleWithWebIdentity in the mount's region.
-import { AssumeRoleWithWebIdentityCommand } from '@aws-sdk/client-sts';
 import type { AwsClients } from '../aws/clients.js';
 import { toAwsError } from '../aws/classify.js';
 import { MalformedResponseError } from '../errors.js';
@@ -18,7 +17,8 @@ export async function assumeRoleWithWebIdentity(
 ): Promise<FetchedCredentials> {
   let response;
   try {
-    response = await clients.sts(region).send(
+    const [client, { AssumeRoleWithWebIdentityCommand }] = await Promise.all([clients.sts(region), import('@aws-sdk/client-sts')]);
+    response = await client.send(
       new AssumeRoleWithWebIdentityCommand({
         RoleArn: roleArn,
         RoleSessionName: ROLE_SESSION_NAME,

@@ -1,7 +1,6 @@
 // EKS Pod Identity: the node's agent exchanges the pod's pods.eks.amazonaws.com
 // token for credentials. The SDK's HTTP credential provider does the call; we
 // choose the endpoint: IPv4 or IPv6 as preferred, or IPv4 then IPv6 (auto).
-import { fromHttp } from '@aws-sdk/credential-provider-http';
 import { AwsRequestError, type AwsFailureClass } from '../errors.js';
 import { sanitizeMessage } from '../aws/classify.js';
 import { raceSignal } from '../util/abort.js';
@@ -29,6 +28,7 @@ export async function fetchPodIdentityCredentials(
 ): Promise<FetchedCredentials> {
   const order = preference === 'ipv4' ? [endpoints.ipv4] : preference === 'ipv6' ? [endpoints.ipv6] : [endpoints.ipv4, endpoints.ipv6];
   let lastError: AwsRequestError | undefined;
+  const { fromHttp } = await import('@aws-sdk/credential-provider-http');
   for (const [i, endpoint] of order.entries()) {
     const isLast = i === order.length - 1;
     try {

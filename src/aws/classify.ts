@@ -33,7 +33,7 @@ export function toAwsError(err: unknown, context: Context, signal?: AbortSignal)
 
 function classify(e: SdkLikeError, httpStatus: number | undefined, signal?: AbortSignal): AwsFailureClass {
   if (signal?.aborted || e.name === 'AbortError') return 'aborted';
-  if (httpStatus === 429 || isThrottlingError(e as never)) return 'throttled';
+  if (isThrottling(e)) return 'throttled';
   if (httpStatus === undefined) return 'network';
   if (httpStatus >= 500) return 'server';
   if (httpStatus >= 400) return 'client';
@@ -47,4 +47,10 @@ export function sanitizeMessage(message: string): string {
     .replace(/eyJ[\w-]+\.[\w-]+\.[\w-]*/g, '<redacted>')
     .replace(/[\r\n]+/g, ' ')
     .slice(0, 300);
+}
+
+/** Throttling by the SDK's own classification, or a bare HTTP 429 (a proxy or load balancer). */
+export function isThrottling(err: unknown): boolean {
+  const e = (err ?? {}) as SdkLikeError;
+  return e.$metadata?.httpStatusCode === 429 || isThrottlingError(e as never);
 }

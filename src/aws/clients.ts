@@ -1,18 +1,19 @@
-// AWS SDK clients per service, region, identity and retry policy. Clients are
-// reused across mounts (one keep-alive HTTP agent for all of them) and dropped
-// when their credentials expire. Endpoints, FIPS and the rest of the standard
-// SDK environment (AWS_ENDPOINT_URL_*, AWS_USE_FIPS_ENDPOINT) are resolved by
-// the SDK itself; credentials are always the pod's, never the process's.
+// AWS SDK clients per service, region and retry policy, shared by every
+// identity: each command carries the pod's credentials. One keep-alive HTTP
+// agent serves them all. Endpoints, FIPS and the rest of the standard SDK
+// environment (AWS_ENDPOINT_URL_*, AWS_USE_FIPS_ENDPOINT) are resolved by the
+// SDK itself; credentials are always the pod's, never the process's.
+// The SDK packages are imported on first use (dynamic import): they are a
+// third of the provider's idle memory, and a node without mounts needs none.
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { SignatureV4 } from '@smithy/signature-v4';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SSMClient } from '@aws-sdk/client-ssm';
-import { STSClient } from '@aws-sdk/client-sts';
+import type { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import type { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import { noopObserver, type AwsOutcome, type Observer } from '../metrics.js';
-import { isThrottlingError } from '@smithy/core/retry';
+import { isThrottling } from './classify.js';
 
 export interface PodCredentials extends AwsCredentialIdentity {
   /** Stable id of the identity these credentials belong to (a hash, never a token). */
@@ -27,23 +28,29 @@ export interface RetryPolicy {
 type Service = 'secretsmanager' | 'ssm';
 
 export class AwsClients {
-  private readonly requestHandler: NodeHttpHandler;
+  private requestHandler: Promise<NodeHttpHandler> | undefined;
   /** Per service, region and retry policy: a handful, shared by every identity. */
-  private readonly clients = new Map<string, SecretsManagerClient | SSMClient>();
-  private readonly stsClients = new Map<string, STSClient>();
+  private readonly clients = new Map<string, Promise<SecretsManagerClient | SSMClient>>();
+  private readonly stsClients = new Map<string, Promise<STSClient>>();
 
   constructor(
     private readonly appId: string,
     private readonly observer: Observer = noopObserver,
     private readonly onTransientFailure: (what: { service: string; operation: string; region: string; outcome: AwsOutcome }) => void = () => {},
-  ) {
-    // One pool of keep-alive sockets shared by every client.
-    this.requestHandler = new NodeHttpHandler({
-      httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 128 }),
-      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 128 }),
-      connectionTimeout: 5_000,
-      requestTimeout: 30_000,
-    });
+  ) {}
+
+  /** One pool of keep-alive sockets shared by every client. */
+  private handler(): Promise<NodeHttpHandler> {
+    this.requestHandler ??= import('@smithy/node-http-handler').then(
+      ({ NodeHttpHandler }) =>
+        new NodeHttpHandler({
+          httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 128 }),
+          httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 128 }),
+          connectionTimeout: 5_000,
+          requestTimeout: 30_000,
+        }),
+    );
+    return this.requestHandler;
   }
 
   /**
@@ -51,7 +58,7 @@ export class AwsClients {
    * The credentials travel with the command (a per-command middleware sets
    * them as the request's identity), so clients need not be built per pod.
    */
-  send<Output>(
+  async send<Output>(
     service: Service,
     region: string,
     retry: RetryPolicy,
@@ -77,28 +84,28 @@ export class AwsClients {
         // credentials, not the selected identity: hand it one built from the pod's.
         const base = properties.config;
         const podConfig = Object.create(base) as SigningConfig;
-        podConfig.signer = async () =>
-          new SignatureV4({ credentials: identity, region, service: base.signingName ?? service, sha256: base.sha256, uriEscapePath: base.signingEscapePath ?? true });
+        podConfig.signer = async () => {
+          const { SignatureV4 } = await import('@smithy/signature-v4');
+          return new SignatureV4({ credentials: identity, region, service: base.signingName ?? service, sha256: base.sha256, uriEscapePath: base.signingEscapePath ?? true });
+        };
         properties.config = podConfig;
         return next(args);
       },
       { relation: 'after', toMiddleware: 'httpAuthSchemeMiddleware', name: 'ascpPodCredentials', override: true },
     );
-    const client = this.client(service, region, retry) as { send(c: unknown, o: { abortSignal: AbortSignal }): Promise<Output> };
+    const client = (await this.client(service, region, retry)) as { send(c: unknown, o: { abortSignal: AbortSignal }): Promise<Output> };
     return client.send(command, { abortSignal: signal });
   }
 
   /** STS for AssumeRoleWithWebIdentity, which is unsigned: no credentials at all. */
-  sts(region: string): STSClient {
+  sts(region: string): Promise<STSClient> {
     let client = this.stsClients.get(region);
     if (!client) {
-      client = new STSClient({
-        region,
-        requestHandler: this.requestHandler,
-        userAgentAppId: this.appId,
-        credentials: noProcessCredentials,
+      client = Promise.all([import('@aws-sdk/client-sts'), this.handler()]).then(([{ STSClient }, requestHandler]) => {
+        const sts = new STSClient({ region, requestHandler, userAgentAppId: this.appId, credentials: noProcessCredentials });
+        this.observe(sts, 'sts', region);
+        return sts;
       });
-      this.observe(client, 'sts', region);
       this.stsClients.set(region, client);
     }
     return client;
@@ -132,23 +139,31 @@ export class AwsClients {
     );
   }
 
-  private client(service: Service, region: string, retry: RetryPolicy): SecretsManagerClient | SSMClient {
+  private client(service: Service, region: string, retry: RetryPolicy): Promise<SecretsManagerClient | SSMClient> {
     const key = `${service}|${region}|${retry.maxAttempts}`;
     let client = this.clients.get(key);
     if (!client) {
-      const config = {
-        region,
-        // Every command carries the pod's credentials (see send); the SDK resolves this
-        // placeholder first and it is replaced before signing. AWS would reject it.
-        credentials: PLACEHOLDER_IDENTITY,
-        maxAttempts: retry.maxAttempts,
-        requestHandler: this.requestHandler,
-        userAgentAppId: this.appId,
-      };
-      client = service === 'secretsmanager' ? new SecretsManagerClient(config) : new SSMClient(config);
-      this.observe(client, service, region);
+      client = this.createClient(service, region, retry);
       this.clients.set(key, client);
     }
+    return client;
+  }
+
+  private async createClient(service: Service, region: string, retry: RetryPolicy): Promise<SecretsManagerClient | SSMClient> {
+    const config = {
+      region,
+      // Every command carries the pod's credentials (see send); the SDK resolves this
+      // placeholder first and it is replaced before signing. AWS would reject it.
+      credentials: PLACEHOLDER_IDENTITY,
+      maxAttempts: retry.maxAttempts,
+      requestHandler: await this.handler(),
+      userAgentAppId: this.appId,
+    };
+    const client =
+      service === 'secretsmanager'
+        ? new (await import('@aws-sdk/client-secrets-manager')).SecretsManagerClient(config)
+        : new (await import('@aws-sdk/client-ssm')).SSMClient(config);
+    this.observe(client, service, region);
     return client;
   }
 }
@@ -157,7 +172,7 @@ function attemptOutcome(err: unknown): AwsOutcome {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
   const status = e.$metadata?.httpStatusCode;
   if (e.name === 'AbortError') return 'cancelled';
-  if (status === 429 || isThrottlingError(err as never)) return 'throttled';
+  if (isThrottling(err)) return 'throttled';
   if (status === undefined) return 'network';
   return status >= 500 ? 'server_error' : 'client_error';
 }
@@ -166,7 +181,7 @@ interface SigningConfig {
   signer: (authScheme?: unknown) => Promise<unknown>;
   signingName?: string;
   signingEscapePath?: boolean;
-  sha256: ConstructorParameters<typeof SignatureV4>[0]['sha256'];
+  sha256: ConstructorParameters<typeof import('@smithy/signature-v4').SignatureV4>[0]['sha256'];
 }
 
 interface SelectedScheme {

@@ -1,6 +1,6 @@
 // Secrets Manager GetSecretValue for one object: name or ARN, VersionId,
 // VersionStage; SecretString wins over SecretBinary.
-import { GetSecretValueCommand, type GetSecretValueCommandOutput } from '@aws-sdk/client-secrets-manager';
+import type { GetSecretValueCommandOutput } from '@aws-sdk/client-secrets-manager';
 import type { AwsClients, PodCredentials, RetryPolicy } from '../aws/clients.js';
 import { toAwsError } from '../aws/classify.js';
 import { MalformedResponseError } from '../errors.js';
@@ -21,6 +21,7 @@ export async function getSecretValue(
   const subject = `secret "${request.secretId}"`;
   let response;
   try {
+    const { GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
     const command = new GetSecretValueCommand({
       SecretId: request.secretId,
       ...(request.versionId && { VersionId: request.versionId }),

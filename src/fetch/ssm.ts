@@ -1,6 +1,6 @@
 // SSM Parameter Store GetParameters for up to 10 parameters: `name:version`
 // and `name:label` selectors, decrypted; results matched back by name, then ARN.
-import { GetParametersCommand, type GetParametersCommandOutput, type Parameter } from '@aws-sdk/client-ssm';
+import type { GetParametersCommandOutput, Parameter } from '@aws-sdk/client-ssm';
 import type { AwsClients, PodCredentials, RetryPolicy } from '../aws/clients.js';
 import { toAwsError } from '../aws/classify.js';
 import { AwsRequestError, MalformedResponseError } from '../errors.js';
@@ -30,6 +30,7 @@ export async function getParameters(
   const subject = `parameters ${names.map((n) => `"${n}"`).join(', ')}`;
   let response;
   try {
+    const { GetParametersCommand } = await import('@aws-sdk/client-ssm');
     const command = new GetParametersCommand({ Names: names, WithDecryption: true });
     response = await aws.clients.send<GetParametersCommandOutput>('ssm', region, aws.retry, aws.credentials, command, signal);
   } catch (err) {
