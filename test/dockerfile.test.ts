@@ -93,13 +93,13 @@ describe('Dockerfile', () => {
     );
   });
 
-  test('the runtime stage copies only the bundle, from the build stage', () => {
+  test('the runtime stage copies only the bundle and its module-type marker, from the build stage', () => {
     const copies = runtimeStage.instructions.filter((i) => i.keyword === 'COPY' || i.keyword === 'ADD');
     assert.equal(copies.length, 1, 'exactly one COPY in the runtime stage');
     assert.equal(copies[0]!.keyword, 'COPY');
     const parts = copies[0]!.args.split(/\s+/);
     assert.equal(parts[0], `--from=${buildStage.name}`);
-    assert.deepEqual(parts.slice(1), ['/src/dist/main.js', '/app/dist/main.js']);
+    assert.deepEqual(parts.slice(1), ['/src/dist/main.js', '/src/dist/package.json', '/app/dist/']);
     const workdir = buildStage.instructions.find((i) => i.keyword === 'WORKDIR');
     assert.equal(workdir?.args, '/src', 'the COPY source path is under the build WORKDIR');
   });
@@ -155,7 +155,9 @@ describe('the bundle the image ships (dist/main.js) runs on its own', () => {
     mkdirSync(appDir, { recursive: true });
     const copy = join(appDir, 'main.js');
     copyFileSync(bundlePath, copy);
-    assert.deepEqual(readdirSync(appDir), ['main.js'], 'the directory holds only the bundle');
+    copyFileSync(join(dirname(bundlePath), 'package.json'), join(appDir, 'package.json'));
+    assert.deepEqual(readdirSync(appDir).sort(), ['main.js', 'package.json'], 'the directory holds only what the image ships');
+    assert.deepEqual(JSON.parse(readFileSync(join(appDir, 'package.json'), 'utf8')), { type: 'module' });
     return copy;
   }
 
