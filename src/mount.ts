@@ -84,19 +84,19 @@ export async function performMount(
   summary.failovers = failovers;
 
   const files = mountedFiles(fetched);
-  summary.files = files.length;
-  summary.bytes = files.reduce((n, f) => n + f.contents.length, 0);
-  summary.filesByType = {};
+  const filesByType: Record<string, { files: number; bytes: number }> = {};
   for (const f of files) {
-    const entry = (summary.filesByType[f.objectType] ??= { files: 0, bytes: 0 });
+    const entry = (filesByType[f.objectType] ??= { files: 0, bytes: 0 });
     entry.files++;
     entry.bytes += f.contents.length;
   }
+  const bytes = files.reduce((n, f) => n + f.contents.length, 0);
+  Object.assign(summary, { files: files.length, bytes, filesByType });
   const object_version = files.map((f) => ({ id: f.path, version: f.version }));
 
   if (deps.driverWritesSecrets) {
-    if (summary.bytes > MAX_DRIVER_RESPONSE_BYTES) {
-      throw new RequestError(`the ${files.length} files total ${summary.bytes} bytes, more than the driver accepts in one response (4 MiB)`);
+    if (bytes > MAX_DRIVER_RESPONSE_BYTES) {
+      throw new RequestError(`the ${files.length} files total ${bytes} bytes, more than the driver accepts in one response (4 MiB)`);
     }
     return { object_version, files: files.map(toDriverFile) };
   }

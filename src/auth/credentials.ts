@@ -8,7 +8,7 @@ import { ExpiringCache } from '../cache.js';
 import { AwsRequestError } from '../errors.js';
 import type { KubeLookups } from '../kube/lookups.js';
 import type { AuthPlan, Regions } from '../plan/request.js';
-import { raceSignal, sharedWorkSignal } from '../util/abort.js';
+import { raceSignal } from '../util/abort.js';
 import { assumeRoleWithWebIdentity } from './irsa.js';
 import { fetchPodIdentityCredentials, type PodIdentityAttempt, type PodIdentityEndpoints } from './pod-identity.js';
 import type { FetchedCredentials } from './types.js';
@@ -42,27 +42,30 @@ export class PodCredentialsResolver {
     if (auth.mode === 'irsa') {
       const roleArn = await raceSignal(this.kube.roleArn(auth.namespace, auth.serviceAccount), signal);
       const identityKey = `irsa:${hash(roleArn, auth.token.token)}`;
-      return this.cached(auth, identityKey, signal, () =>
-        this.withRegionFallback(regions, 'STS AssumeRoleWithWebIdentity', (region, s) =>
-          assumeRoleWithWebIdentity(this.clients, region, roleArn, auth.token.token, s),
+      return this.cached(auth, identityKey, signal, (shared) =>
+        this.withRegionFallback(regions, 'STS AssumeRoleWithWebIdentity', (region) =>
+          assumeRoleWithWebIdentity(this.clients, region, roleArn, auth.token.token, shared),
         ),
       );
     }
     const identityKey = `pod-identity:${hash(auth.token.token)}`;
-    return this.cached(auth, identityKey, signal, () => {
-      const shared = sharedWorkSignal(LOAD_TIMEOUT_MS);
-      return fetchPodIdentityCredentials(this.podIdentity, auth.addressPreference, auth.token.token, regions.primary, shared, (a: PodIdentityAttempt) =>
+    return this.cached(auth, identityKey, signal, (shared) =>
+      fetchPodIdentityCredentials(this.podIdentity, auth.addressPreference, auth.token.token, regions.primary, shared, (a: PodIdentityAttempt) =>
         this.events.onFallback?.(`Pod Identity agent ${a.endpoint}`, a.error),
-      );
-    });
+      ),
+    );
   }
 
-  private async cached(auth: AuthPlan, identityKey: string, signal: AbortSignal, load: () => Promise<FetchedCredentials>) {
+  /**
+   * The cached credentials of an identity, loaded once for all concurrent callers. The load gets
+   * its own time limit, not the caller's signal: one mount's deadline must not fail the others.
+   */
+  private async cached(auth: AuthPlan, identityKey: string, signal: AbortSignal, load: (shared: AbortSignal) => Promise<FetchedCredentials>) {
     let loaded = false;
     const credentials = await raceSignal(
       this.cache.get(identityKey, async () => {
         loaded = true;
-        const c = await load();
+        const c = await load(AbortSignal.timeout(LOAD_TIMEOUT_MS));
         return { value: { ...c, identityKey }, expiresAt: cacheUntil(c, auth.token.expiresAt) };
       }),
       signal,
@@ -78,15 +81,14 @@ export class PodCredentialsResolver {
   private async withRegionFallback(
     regions: Regions,
     what: string,
-    call: (region: string, signal: AbortSignal) => Promise<FetchedCredentials>,
+    call: (region: string) => Promise<FetchedCredentials>,
   ): Promise<FetchedCredentials> {
-    const shared = sharedWorkSignal(LOAD_TIMEOUT_MS);
     try {
-      return await call(regions.primary, shared);
+      return await call(regions.primary);
     } catch (err) {
       if (!regions.failover || !(err instanceof AwsRequestError) || !err.transient) throw err;
       this.events.onFallback?.(`${what} in ${regions.primary}`, err);
-      return call(regions.failover, shared);
+      return call(regions.failover);
     }
   }
 }

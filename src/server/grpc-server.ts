@@ -60,6 +60,11 @@ async function handleMount(
     : undefined;
 
   const summary: MountSummary = {};
+  // The summary is the mount's log line; its per-type counts are for metrics only.
+  const logged = () => {
+    const { filesByType: _, ...line } = summary;
+    return { ...line, durationMs: Math.round(performance.now() - started) };
+  };
   let release: (() => void) | undefined;
   observer.mountStarted();
   try {
@@ -68,17 +73,15 @@ async function handleMount(
     const seconds = (performance.now() - started) / 1000;
     for (const [type, n] of Object.entries(summary.filesByType ?? {})) observer.objectsMounted(type, n.files, n.bytes);
     observer.mountFinished('success', 'OK', seconds);
-    const { filesByType: _, ...logged } = summary;
-    log.info({ ...logged, durationMs: Math.round(seconds * 1000), outcome: 'success' }, 'mount');
+    log.info({ ...logged(), outcome: 'success' }, 'mount');
     callback(null, response);
   } catch (err) {
     const podLabel = summary.pod ? `${summary.namespace}/${summary.pod}` : undefined;
     const mapped = toGrpcError(err, podLabel);
     const seconds = (performance.now() - started) / 1000;
     observer.mountFinished('error', Status[mapped.code] ?? String(mapped.code), seconds);
-    const { filesByType: _, ...logged } = summary;
     log.warn(
-      { ...logged, durationMs: Math.round(seconds * 1000), outcome: 'error', grpcCode: mapped.code, errorCode: mapped.errorCode, error: mapped.details },
+      { ...logged(), outcome: 'error', grpcCode: mapped.code, errorCode: mapped.errorCode, error: mapped.details },
       'mount failed',
     );
     callback({ code: mapped.code, details: mapped.details });

@@ -1,4 +1,4 @@
-// Helpers to honour a mount's deadline around work that is shared between
+// Helpers to honour a mount's deadline, also around work that is shared between
 // mounts (a cached credential load must not be cancelled by one caller).
 
 export function abortError(): Error {
@@ -18,7 +18,3 @@ export function raceSignal<T>(promise: Promise<T>, signal: AbortSignal): Promise
   });
 }
 
-/** A signal for shared work: aborts after timeoutMs, independent of any one caller. */
-export function sharedWorkSignal(timeoutMs: number): AbortSignal {
-  return AbortSignal.timeout(timeoutMs);
-}
