@@ -107,7 +107,7 @@ test('Pod Identity: IPv4 agent unreachable falls back to IPv6; preferredAddressT
     await provider.client.mount(mountRequest(e2e.env, { pod, target, parameters: params({ usePodIdentity: 'true' }) }));
     assert.equal(readTree(target)['app-secret']!.contents, 'TOP-SECRET-VALUE-1');
     assert.equal(e2e.env.agentIpv6.count(), 1);
-    assert.match(provider.logs(), /Pod Identity agent http:\/\/127\.0\.0\.1:\d+\/v1\/credentials failed; trying the next endpoint/);
+    await provider.waitForLog(/Pod Identity agent http:\/\/127\.0\.0\.1:\d+\/v1\/credentials failed; trying the next endpoint/, 5000);
 
     const ipv6 = createPod(e2e.env);
     await provider.client.mount(mountRequest(e2e.env, { pod: ipv6, parameters: params({ usePodIdentity: 'true', preferredAddressType: 'IPv6' }) }));
@@ -229,6 +229,8 @@ test('secret values, tokens and the secrets field never appear in logs or errors
   await e2e.provider.client.mount({ ...request, attributes: JSON.stringify({ ...attrs, 'csi.storage.k8s.io/pod.uid': 'x2', 'csi.storage.k8s.io/serviceAccount.tokens': JSON.stringify({ 'sts.amazonaws.com': { token: token + 'x' } }) }) })
     .catch((err: grpc.ServiceError) => errors.push(err.details));
   assert.equal(errors.length, 4);
+  // Logs arrive over stdout, after the replies: wait for the last mount's line before searching them.
+  await e2e.provider.waitForLog(/"pod":"[^"]*".*"errorCode":"AccessDenied".*"msg":"mount failed"/, 5000);
   const everything = e2e.provider.logs() + errors.join('\n');
   for (const forbidden of ['TOP-SECRET-VALUE-1', 'TOP-SECRET-VALUE-2', marker, token, token.split('.')[1]!]) {
     assert.ok(!everything.includes(forbidden), `"${forbidden.slice(0, 20)}..." leaked`);

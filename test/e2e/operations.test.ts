@@ -108,9 +108,9 @@ test('metrics: throttling and 5xx attempts are counted by outcome; failovers cou
   assert.equal(delta('ascp_aws_requests_total', { operation: 'GetSecretValue', region: 'us-east-1', outcome: 'server_error' }), 1);
   assert.equal(delta('ascp_aws_requests_total', { operation: 'GetSecretValue', region: 'us-west-2', outcome: 'ok' }), 1);
   assert.equal(delta('ascp_failovers_total', { service: 'secretsmanager' }), 1);
-  const logs = provider.logs();
-  assert.match(logs, /"outcome":"throttled".*"msg":"AWS request failed with a transient error/);
-  assert.match(logs, /"msg":"primary region failed; mounted the value from the failover region"/);
+  // Logs arrive over stdout, not with the gRPC replies: wait for each line.
+  await e2e.provider.waitForLog(/"outcome":"throttled".*"msg":"AWS request failed with a transient error/, 5000);
+  await e2e.provider.waitForLog(/"msg":"primary region failed; mounted the value from the failover region"/, 5000);
 });
 
 test('health: gRPC Health on the socket, /healthz through it, /readyz', async () => {
@@ -134,6 +134,8 @@ test('logs: JSON lines, one summary per mount with pod, regions, auth mode, obje
   const pod = createPod(e2e.env);
   await provider.client.mount(mountRequest(e2e.env, { pod, parameters: { region: 'us-east-1', objects: objectsYaml([{ objectName: 'logged', objectType: 'secretsmanager' }]) } }));
   await assert.rejects(provider.client.mount(mountRequest(e2e.env, { pod, parameters: { region: 'us-east-1', objects: objectsYaml([{ objectName: 'absent', objectType: 'secretsmanager' }]) } })));
+  // Log lines come over the provider's stdout, not with the gRPC reply: wait until both are in.
+  await e2e.provider.waitForLog(new RegExp(`"pod":"${pod.name}".*"msg":"mount failed"`), 5000);
   const lines = provider.logs().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
   const mine = lines.filter((l) => l.pod === pod.name);
   const ok = mine.find((l) => l.msg === 'mount')!;
