@@ -35,7 +35,7 @@ ENV NODE_ENV=production
 # Keep V8's heap close to what the provider uses, so it stays within the chart's 100Mi limit even under a
 # burst of mounts (measured with npm run bench: peak RSS for 1000 concurrent mounts 185 -> 107 MiB, idle
 # 77 -> 73 MiB, for ~30% more CPU during the burst). Raise both with the memory limit if you raise it.
-ENV NODE_OPTIONS="--max-old-space-size=64 --max-semi-space-size=1"
+ENV NODE_OPTIONS="--max-old-space-size=64 --max-semi-space-size=1 --disable-sigusr1"
 USER 0:0
 # Metrics and health endpoints (/metrics, /healthz, /readyz).
 EXPOSE 8989

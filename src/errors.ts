@@ -3,15 +3,21 @@
 // reported; src/server/status.ts is the one place that maps them to gRPC codes.
 // Messages never include secret values, tokens or the request's `secrets`.
 
-/** How a failure is reported to the driver. */
+/**
+ * How a failure is reported to the driver. Every kind maps to a gRPC code that
+ * kubelet treats as final (src/server/status.ts): a non-final code makes kubelet
+ * keep the target directory, and driver v1.6 then skips the next publish and
+ * reports success with an empty directory. Transient failures are retried
+ * inside the mount first; what is left is reported, final, as 'transient'.
+ */
 export type FailureKind =
-  | 'invalid-argument' // the request or SecretProviderClass is wrong
-  | 'not-found' // the object, parameter, service account ... does not exist
+  | 'invalid-argument' // the request, the SecretProviderClass or a fetched value cannot be used as asked
+  | 'not-found' // the object, parameter, service account, target directory ... does not exist
   | 'permission-denied' // AWS or Kubernetes refused the pod's identity
-  | 'failed-precondition' // a permanent failure that is not the request's fault
-  | 'unavailable' // transient: throttling, 5xx, network; the driver may retry
-  | 'deadline-exceeded' // the mount's deadline passed
-  | 'internal'; // a bug or a response we cannot make sense of
+  | 'unauthenticated' // the pod has no usable identity (no role, token rejected)
+  | 'transient' // throttling, 5xx, network, timeouts: still failing after the mount's own retries
+  | 'deadline' // the mount's deadline passed or its caller went away
+  | 'internal'; // a bug, a response we cannot make sense of, a file system failure
 
 export abstract class ProviderError extends Error {
   abstract readonly kind: FailureKind;
@@ -83,18 +89,20 @@ export class AwsRequestError extends ProviderError {
       case 'throttled':
       case 'server':
       case 'network':
-        return 'unavailable';
+        return 'transient';
       case 'aborted':
-        return 'deadline-exceeded';
+        return 'deadline';
       case 'client':
         if (awsCode && NOT_FOUND_CODES.has(awsCode)) return 'not-found';
+        if (awsCode && UNAUTHENTICATED_CODES.has(awsCode)) return 'unauthenticated';
+        if (httpStatus === 401) return 'unauthenticated';
         if (httpStatus === 403 || (awsCode && DENIED_CODES.has(awsCode))) return 'permission-denied';
-        return 'failed-precondition';
+        return 'invalid-argument';
     }
   }
-  /** Transient failures are the ones a failover region may stand in for. */
+  /** Transient failures are the ones that are retried and that a failover region may stand in for. */
   get transient(): boolean {
-    return this.kind === 'unavailable';
+    return this.kind === 'transient';
   }
 }
 
@@ -104,9 +112,8 @@ const NOT_FOUND_CODES = new Set([
   'ParameterVersionNotFound',
   'InvalidParameters',
 ]);
-const DENIED_CODES = new Set([
-  'AccessDeniedException',
-  'AccessDenied',
+/** The credentials or the token were not accepted: who the pod is was not established. */
+const UNAUTHENTICATED_CODES = new Set([
   'UnrecognizedClientException',
   'InvalidClientTokenId',
   'InvalidIdentityToken',
@@ -116,6 +123,11 @@ const DENIED_CODES = new Set([
   'IDPCommunicationError',
   'IncompleteSignature',
   'SignatureDoesNotMatch',
+]);
+/** The pod is known but not allowed. */
+const DENIED_CODES = new Set([
+  'AccessDeniedException',
+  'AccessDenied',
   'KMSAccessDeniedException',
   'DecryptionFailure',
 ]);
@@ -125,8 +137,15 @@ function describeAwsFailure(d: AwsErrorDetails): string {
   const status = d.httpStatus ? ` (HTTP ${d.httpStatus})` : '';
   const code = d.awsCode ? `: ${d.awsCode}` : '';
   const msg = d.awsMessage ? `: ${d.awsMessage}` : '';
-  return `${d.service} ${d.operation}${what} failed in region ${d.region}${status}${code}${msg}`;
+  const transient = TRANSIENT_NOTES[d.failureClass];
+  return `${d.service} ${d.operation}${what} failed in region ${d.region}${status}${code}${msg}${transient ? ` (${transient})` : ''}`;
 }
+
+const TRANSIENT_NOTES: Partial<Record<AwsFailureClass, string>> = {
+  throttled: 'transient: throttled',
+  server: 'transient: server error',
+  network: 'transient: network error or timeout',
+};
 
 /** A Kubernetes API read the mount depends on failed. */
 export class KubernetesError extends ProviderError {
@@ -142,26 +161,76 @@ export class KubernetesError extends ProviderError {
   }
   get kind(): FailureKind {
     const s = this.httpStatus;
-    if (s === undefined || s === 429 || s >= 500) return 'unavailable';
+    if (s === undefined || s === 429 || s >= 500) return 'transient';
     if (s === 404) return 'not-found';
     if (s === 401 || s === 403) return 'permission-denied';
-    return 'failed-precondition';
+    return 'internal';
   }
 }
 
-/** Set-up that must exist outside the request (a role annotation, a node label). */
-export class PreconditionError extends ProviderError {
-  readonly kind = 'failed-precondition';
-  readonly code = 'FailedPrecondition';
+/** The pod has no AWS identity to use: its service account has no IAM role annotation. */
+export class MissingIdentityError extends ProviderError {
+  readonly kind = 'unauthenticated';
+  readonly code = 'NoPodIdentity';
   constructor(message: string) {
     super(message);
-    this.name = 'PreconditionError';
+    this.name = 'MissingIdentityError';
+  }
+}
+
+/** Set-up outside the request that the SecretProviderClass relies on is missing (a node's region label). */
+export class SetupError extends ProviderError {
+  readonly kind = 'invalid-argument';
+  readonly code = 'MissingSetup';
+  constructor(message: string) {
+    super(message);
+    this.name = 'SetupError';
+  }
+}
+
+/** A transient condition that is not an AWS or Kubernetes call (a pod not yet scheduled). */
+export class TransientError extends ProviderError {
+  readonly kind = 'transient';
+  readonly code = 'Transient';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TransientError';
+  }
+}
+
+/** A request is over one of the provider's bounds; the message names the bound. */
+export class LimitError extends ProviderError {
+  readonly kind = 'invalid-argument';
+  readonly code = 'LimitExceeded';
+  constructor(message: string) {
+    super(message);
+    this.name = 'LimitError';
+  }
+}
+
+/** The mount's deadline passed, or its caller went away, before it finished. */
+export class DeadlineError extends ProviderError {
+  readonly kind = 'deadline';
+  readonly code = 'DeadlineExceeded';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DeadlineError';
+  }
+}
+
+/** The target directory is missing or not a directory. */
+export class TargetPathError extends ProviderError {
+  readonly kind = 'not-found';
+  readonly code = 'TargetPathMissing';
+  constructor(message: string) {
+    super(message);
+    this.name = 'TargetPathError';
   }
 }
 
 /** A fetched value cannot be mounted as asked (not JSON, JMESPath result not a string). */
 export class ValueError extends ProviderError {
-  readonly kind = 'failed-precondition';
+  readonly kind = 'invalid-argument';
   readonly code = 'InvalidSecretValue';
   constructor(message: string) {
     super(message);
@@ -189,8 +258,20 @@ export class FileWriteError extends ProviderError {
   }
 }
 
-/** Adds context (pod, object) in front of a ProviderError's message, keeping its type. */
-export function withContext<E extends ProviderError>(err: E, prefix: string): E {
-  err.message = `${prefix}: ${err.message}`;
-  return err;
+/**
+ * Context added to a failure by wrapping, never by rewriting its message: the
+ * original stays the `cause`, this error reports the same kind and code.
+ */
+export class ContextError extends ProviderError {
+  readonly kind: FailureKind;
+  readonly code: string;
+  constructor(
+    readonly context: string,
+    readonly original: ProviderError,
+  ) {
+    super(`${context}: ${original.message}`, { cause: original });
+    this.name = original.name;
+    this.kind = original.kind;
+    this.code = original.code;
+  }
 }

@@ -2,7 +2,7 @@
 // -> the gRPC server on <provider-volume>/aws.sock and the operations port.
 // Everything a Mount needs is created here and passed in; there is no
 // module-level mutable state. Subcommands: `validate` and `mount`.
-import { mkdir, rm } from 'node:fs/promises';
+import { chmod, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AwsClients } from './aws/clients.js';
 import { PodCredentialsResolver } from './auth/credentials.js';
@@ -23,6 +23,8 @@ const VERSION = typeof __PROVIDER_VERSION__ === 'string' ? __PROVIDER_VERSION__ 
 const MAX_SOCKET_PATH_BYTES = 107;
 /** AWS calls in flight at once for one mount. */
 const FETCH_CONCURRENCY = 16;
+/** Owner (root, as the driver runs) only. */
+const SOCKET_MODE = 0o600;
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'validate') return (await import('./cli/validate.js')).runValidate(argv.slice(1));
@@ -93,7 +95,15 @@ async function serve(config: Config, log: Logger): Promise<number> {
 
   await mkdir(config.providerVolume, { recursive: true });
   await rm(socketPath, { force: true }); // a stale socket from a previous run
-  await bindUnixSocket(server, socketPath);
+  // The socket's mode must not depend on the umask (000 made it world-writable): only
+  // the driver (root) connects. Bind under a strict umask, then set the mode outright.
+  const umask = process.umask(0o177);
+  try {
+    await bindUnixSocket(server, socketPath);
+  } finally {
+    process.umask(umask);
+  }
+  await chmod(socketPath, SOCKET_MODE);
   let serving = true;
 
   const endpoints = config.metricsAddr ? createEndpoints({ socketPath, registry: metrics.registry, ready: () => serving }) : undefined;
@@ -137,6 +147,8 @@ async function serve(config: Config, log: Logger): Promise<number> {
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
+    // Go's runtime exits on SIGHUP; stop the same way as on SIGTERM (drain, remove the socket).
+    process.on('SIGHUP', stop);
   });
 }
 

@@ -10,8 +10,10 @@ import type { Logger } from './log.js';
 import type { Observer } from './metrics.js';
 import type { ParsedObjectsMemo } from './plan/objects.js';
 import { parseMountRequest, planMount, requestedRegion, resolveRegions, type MountRequestMessage } from './plan/request.js';
-import { RequestError } from './errors.js';
+import { LimitError } from './errors.js';
+import { MAX_DRIVER_RESPONSE_BYTES, MAX_MOUNT_BYTES, MAX_MOUNT_FILES } from './limits.js';
 import { abortError, raceSignal } from './util/abort.js';
+import { MOUNT_RETRY, retryTransient, type RetryBudget } from './util/retry.js';
 
 export interface MountDeps {
   envRegion: string | undefined;
@@ -34,6 +36,8 @@ export interface MountResponseMessage {
 
 /** What the mount's summary log line reports; filled in as the mount proceeds. */
 export interface MountSummary {
+  /** The step in progress, for a deadline's message. */
+  stage?: string;
   pod?: string;
   namespace?: string;
   serviceAccount?: string;
@@ -47,33 +51,41 @@ export interface MountSummary {
   filesByType?: Record<string, { files: number; bytes: number }>;
 }
 
-/** The driver rejects responses over 4 MiB; stay clear of it with room for framing. */
-const MAX_DRIVER_RESPONSE_BYTES = 4 * 1024 * 1024 - 64 * 1024;
-
 export async function performMount(
   request: MountRequestMessage,
   deps: MountDeps,
-  signal: AbortSignal,
+  budget: RetryBudget,
   summary: MountSummary,
 ): Promise<MountResponseMessage> {
+  const { signal } = budget;
+  summary.stage = 'parsing the request';
   const parsed = parseMountRequest(request);
   Object.assign(summary, { pod: parsed.pod.name, namespace: parsed.pod.namespace, serviceAccount: parsed.pod.serviceAccount });
 
+  summary.stage = 'looking up the node region';
   const primary =
     requestedRegion(parsed, deps.envRegion) ??
-    (await raceSignal(deps.kube.nodeRegion(parsed.pod.namespace, parsed.pod.name, parsed.pod.uid), signal));
+    (await retryTransient(() => raceSignal(deps.kube.nodeRegion(parsed.pod.namespace, parsed.pod.name, parsed.pod.uid, signal), signal), budget));
   const regions = resolveRegions(parsed.attributes, primary);
   summary.regions = [regions.primary, ...(regions.failover ? [regions.failover] : [])];
 
+  summary.stage = 'planning the objects';
   const plan = planMount(parsed, regions, (text, ctx) => deps.objectsMemo.parse(text, ctx));
   summary.authMode = plan.auth.mode;
   summary.objects = plan.objects.length;
   if (plan.objects.length === 0) return { object_version: [], files: [] };
+  const plannedFiles = plan.objects.reduce((n, o) => n + 1 + o.jmesPath.length, 0);
+  if (plannedFiles > MAX_MOUNT_FILES) {
+    throw new LimitError(`the objects would mount ${plannedFiles} files; at most ${MAX_MOUNT_FILES} files per mount are allowed`);
+  }
 
-  const credentials = await deps.credentials.resolve(plan.auth, regions, signal);
+  summary.stage = `getting ${plan.auth.mode === 'irsa' ? 'IRSA' : 'Pod Identity'} credentials`;
+  const credentials = await retryTransient(() => deps.credentials.resolve(plan.auth, regions, signal), budget, MOUNT_RETRY);
+  summary.stage = 'fetching the objects';
   let failovers = 0;
-  const fetched = await fetchObjects(plan, credentials, deps.clients, signal, {
+  const fetched = await fetchObjects(plan, credentials, deps.clients, budget, {
     concurrency: deps.fetchConcurrency,
+    maxBytes: MAX_MOUNT_BYTES,
     coalescer: deps.coalescer,
     onFailover: (what, service) => {
       failovers++;
@@ -83,7 +95,8 @@ export async function performMount(
   });
   summary.failovers = failovers;
 
-  const files = mountedFiles(fetched);
+  summary.stage = 'extracting jmesPath values';
+  const files = mountedFiles(fetched, MAX_MOUNT_BYTES);
   const filesByType: Record<string, { files: number; bytes: number }> = {};
   for (const f of files) {
     const entry = (filesByType[f.objectType] ??= { files: 0, bytes: 0 });
@@ -95,16 +108,40 @@ export async function performMount(
   const object_version = files.map((f) => ({ id: f.path, version: f.version }));
 
   if (deps.driverWritesSecrets) {
-    if (bytes > MAX_DRIVER_RESPONSE_BYTES) {
-      throw new RequestError(`the ${files.length} files total ${bytes} bytes, more than the driver accepts in one response (4 MiB)`);
+    const response = { object_version, files: files.map(toDriverFile) };
+    const encoded = encodedResponseBytes(response);
+    if (encoded > MAX_DRIVER_RESPONSE_BYTES) {
+      throw new LimitError(`the response with ${files.length} files is ${encoded} bytes encoded, more than the driver accepts in one response (4 MiB)`);
     }
-    return { object_version, files: files.map(toDriverFile) };
+    return response;
   }
   if (signal.aborted) throw abortError(); // the driver has given up: leave its volume alone
-  await writeFilesAtomically(plan.targetPath, files);
+  summary.stage = 'writing the files';
+  await writeFilesAtomically(plan.targetPath, files, signal);
   return { object_version, files: [] };
 }
 
 function toDriverFile(f: MountedFile) {
   return { path: f.path, mode: f.mode, contents: f.contents };
+}
+
+/** Size of the MountResponse on the wire (protobuf): what the driver's 4 MiB limit counts. */
+export function encodedResponseBytes(response: MountResponseMessage): number {
+  // A length-delimited field costs its tag (1 byte for field numbers < 16), its length as a varint, and its bytes.
+  const field = (length: number) => 1 + varintBytes(length) + length;
+  let total = 0;
+  for (const v of response.object_version) total += field(field(Buffer.byteLength(v.id)) + field(Buffer.byteLength(v.version)));
+  for (const f of response.files) {
+    total += field(field(Buffer.byteLength(f.path)) + 1 + varintBytes(f.mode) + field(f.contents.length));
+  }
+  return total;
+}
+
+function varintBytes(n: number): number {
+  let bytes = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 0x80);
+    bytes++;
+  }
+  return bytes;
 }

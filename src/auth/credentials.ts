@@ -40,7 +40,7 @@ export class PodCredentialsResolver {
 
   async resolve(auth: AuthPlan, regions: Regions, signal: AbortSignal): Promise<PodCredentials> {
     if (auth.mode === 'irsa') {
-      const roleArn = await raceSignal(this.kube.roleArn(auth.namespace, auth.serviceAccount), signal);
+      const roleArn = await raceSignal(this.kube.roleArn(auth.namespace, auth.serviceAccount, signal), signal);
       const identityKey = `irsa:${hash(roleArn, auth.token.token)}`;
       return this.cached(auth, identityKey, signal, (shared) =>
         this.withRegionFallback(regions, 'STS AssumeRoleWithWebIdentity', (region) =>

@@ -12,6 +12,8 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
+import { LRUCache } from 'lru-cache';
+import { MAX_AWS_CLIENTS } from '../limits.js';
 import { noopObserver, type AwsOutcome, type Observer } from '../metrics.js';
 import { isThrottling } from './classify.js';
 
@@ -27,11 +29,20 @@ export interface RetryPolicy {
 
 type Service = 'secretsmanager' | 'ssm';
 
+/** Time to establish a TCP (and TLS) connection to an AWS endpoint. */
+export const CONNECTION_TIMEOUT_MS = 3_000;
+/** Time from sending one HTTP attempt to its response; AWS answers these calls in milliseconds. */
+export const REQUEST_TIMEOUT_MS = 5_000;
+
 export class AwsClients {
   private requestHandler: Promise<NodeHttpHandler> | undefined;
-  /** Per service, region and retry policy: a handful, shared by every identity. */
-  private readonly clients = new Map<string, Promise<SecretsManagerClient | SSMClient>>();
-  private readonly stsClients = new Map<string, Promise<STSClient>>();
+  /**
+   * Per service, region and retry policy: a handful, shared by every identity. Bounded:
+   * regions come from SecretProviderClasses, and an evicted client is simply rebuilt.
+   * (Evicted clients are not destroyed: they share the one request handler.)
+   */
+  private readonly clients = new LRUCache<string, Promise<SecretsManagerClient | SSMClient>>({ max: MAX_AWS_CLIENTS });
+  private readonly stsClients = new LRUCache<string, Promise<STSClient>>({ max: MAX_AWS_CLIENTS });
 
   constructor(
     private readonly appId: string,
@@ -46,8 +57,11 @@ export class AwsClients {
         new NodeHttpHandler({
           httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 128 }),
           httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 128 }),
-          connectionTimeout: 5_000,
-          requestTimeout: 30_000,
+          connectionTimeout: CONNECTION_TIMEOUT_MS,
+          // Enforced, not just logged: a silent endpoint must not hold a mount until its deadline.
+          // The SDK classifies the timeout as transient and retries; so does the mount.
+          requestTimeout: REQUEST_TIMEOUT_MS,
+          throwOnRequestTimeout: true,
         }),
     );
     return this.requestHandler;

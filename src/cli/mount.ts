@@ -13,6 +13,7 @@ import { ProviderError } from '../errors.js';
 import { fetchObjects } from '../fetch/fetch-objects.js';
 import { writeFilesAtomically } from '../files/atomic-writer.js';
 import { mountedFiles } from '../files/mounted-files.js';
+import { MAX_MOUNT_BYTES } from '../limits.js';
 import { parseObjects } from '../plan/objects.js';
 import { ATTR, parsePathTranslation, resolveRegions } from '../plan/request.js';
 import { RUNTIME_NAME } from '../server/grpc-server.js';
@@ -79,15 +80,17 @@ async function mountOnce(values: Map<string, string>, version: string): Promise<
   const identityKey = `local:${createHash('sha256').update(own.accessKeyId).digest('hex').slice(0, 16)}`;
   const clients = new AwsClients(`${RUNTIME_NAME}:${version}`);
   const signal = AbortSignal.timeout(120_000);
-  const fetched = await fetchObjects({ regions, objects }, { ...own, identityKey }, clients, signal, {
+  const budget = { signal, deadlineAt: Date.now() + 120_000 };
+  const fetched = await fetchObjects({ regions, objects }, { ...own, identityKey }, clients, budget, {
     concurrency: 16,
+    maxBytes: MAX_MOUNT_BYTES,
     onFailover: (what) => process.stderr.write(`warning: ${what}: primary region ${regions.primary} failed; mounted the value from ${regions.failover}\n`),
   });
-  const files = mountedFiles(fetched);
+  const files = mountedFiles(fetched, MAX_MOUNT_BYTES);
   const target = values.get('target');
   if (values.get('driver-writes') !== 'true') {
     await mkdir(target!, { recursive: true });
-    await writeFilesAtomically(target!, files);
+    await writeFilesAtomically(target!, files, signal);
   }
   process.stdout.write(`${values.get('driver-writes') === 'true' ? 'files the driver would write' : `wrote ${files.length} files to ${target}`} (regions ${[regions.primary, regions.failover].filter(Boolean).join(', ')}):\n`);
   for (const f of files) {

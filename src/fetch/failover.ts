@@ -3,6 +3,7 @@
 // is mounted; a primary 5xx/throttle/network failure with a failover success
 // mounts the failover value.
 import { AwsRequestError, ProviderError } from '../errors.js';
+import { isTransientFailure } from '../util/retry.js';
 
 export interface FailoverOutcome<T> {
   value: T;
@@ -72,9 +73,21 @@ function isTransient(error: unknown): boolean {
   return error instanceof AwsRequestError && error.transient;
 }
 
-function bothFailed(primaryError: unknown, failoverError: unknown): unknown {
-  if (primaryError instanceof ProviderError && failoverError instanceof Error) {
-    primaryError.message += `; the failover region also failed: ${failoverError.message}`;
+/** Both regions failed transiently: transient itself, so the mount retries the pair. */
+export class BothRegionsFailedError extends ProviderError {
+  readonly kind = 'transient';
+  readonly code: string;
+  constructor(
+    readonly primaryError: ProviderError,
+    readonly failoverError: unknown,
+  ) {
+    const failoverText = failoverError instanceof Error ? failoverError.message : String(failoverError);
+    super(`${primaryError.message}; the failover region also failed: ${failoverText}`, { cause: primaryError });
+    this.name = 'BothRegionsFailedError';
+    this.code = primaryError.code;
   }
-  return primaryError;
+}
+
+function bothFailed(primaryError: unknown, failoverError: unknown): unknown {
+  return isTransientFailure(primaryError) ? new BothRegionsFailedError(primaryError, failoverError) : primaryError;
 }

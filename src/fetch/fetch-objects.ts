@@ -3,11 +3,12 @@
 // the primary and (when configured) the failover region. Nothing is written
 // until everything is fetched.
 import type { AwsClients, PodCredentials, RetryPolicy } from '../aws/clients.js';
-import { ProviderError, withContext } from '../errors.js';
+import { ContextError, LimitError, ProviderError } from '../errors.js';
 import type { ObjectPlan } from '../plan/objects.js';
 import type { MountPlan } from '../plan/request.js';
 import { mapBounded } from '../util/bounded.js';
 import { InFlight } from '../util/in-flight.js';
+import { MOUNT_RETRY, retryTransient, type RetryBudget } from '../util/retry.js';
 import { withFailover } from './failover.js';
 import { getSecretValue } from './secrets-manager.js';
 import { getParameters, selectorOf, SSM_BATCH_SIZE, type ParameterRequest } from './ssm.js';
@@ -26,6 +27,8 @@ export class FetchCoalescer {
 export interface FetchOptions {
   /** AWS calls in flight at once for one mount. */
   concurrency: number;
+  /** Bytes of fetched values one mount may hold; checked as values arrive, before any file is built. */
+  maxBytes: number;
   coalescer?: FetchCoalescer;
   onFailover?(object: string, service: 'secretsmanager' | 'ssm'): void;
 }
@@ -34,12 +37,15 @@ export async function fetchObjects(
   plan: Pick<MountPlan, 'regions' | 'objects'>,
   credentials: PodCredentials,
   clients: AwsClients,
-  signal: AbortSignal,
+  budget: RetryBudget,
   options: FetchOptions,
 ): Promise<FetchedObject[]> {
+  const { signal } = budget;
   const { primary, failover } = plan.regions;
   // With a failover region standing by, it is the retry: fail over rather than back off.
   const retry: RetryPolicy = { maxAttempts: failover ? 1 : 3 };
+  // Rounds of the whole call (both regions with a failover pair); the SDK has already retried within each.
+  const rounds = { ...MOUNT_RETRY, attempts: failover ? 3 : 2 };
 
   const secrets = plan.objects.filter((o) => o.objectType === 'secretsmanager');
   const parameters = plan.objects.filter((o) => o.objectType === 'ssmparameter');
@@ -60,27 +66,37 @@ export async function fetchObjects(
       coalescer.parameters.run(JSON.stringify([scope, region, requests]), (shared) => getParameters(aws, region, requests, shared), s);
   };
 
+  let fetchedBytes = 0;
+  const account = (values: readonly { value: Buffer }[]) => {
+    for (const { value } of values) fetchedBytes += value.length;
+    if (fetchedBytes > options.maxBytes) {
+      throw new LimitError(`the objects' values total more than ${options.maxBytes} bytes, the most one mount may hold`);
+    }
+  };
+
   type Task = () => Promise<FetchedObject[]>;
   const tasks: Task[] = [
     ...secrets.map((object): Task => async () => {
-      const outcome = await withFailover(
-        secretCall(primary, object, false),
-        failover ? secretCall(failover, object, true) : undefined,
-        signal,
+      const outcome = await retryTransient(
+        () => withFailover(secretCall(primary, object, false), failover ? secretCall(failover, object, true) : undefined, signal),
+        budget,
+        rounds,
       ).catch((err) => {
         throw describe(err, object);
       });
+      account([outcome.value]);
       if (outcome.usedFailover) options.onFailover?.(`secret "${object.objectName}"`, 'secretsmanager');
       return [{ object, ...outcome.value }];
     }),
     ...batches.map((batch): Task => async () => {
-      const outcome = await withFailover(
-        parametersCall(primary, batch, false),
-        failover ? parametersCall(failover, batch, true) : undefined,
-        signal,
+      const outcome = await retryTransient(
+        () => withFailover(parametersCall(primary, batch, false), failover ? parametersCall(failover, batch, true) : undefined, signal),
+        budget,
+        rounds,
       ).catch((err) => {
         throw batch.length === 1 ? describe(err, batch[0]!) : err;
       });
+      account(outcome.value);
       if (outcome.usedFailover) options.onFailover?.(`parameters ${batch.map((o) => `"${o.objectName}"`).join(', ')}`, 'ssm');
       return outcome.value.map((value, i) => ({ object: batch[i]!, ...value }));
     }),
@@ -130,8 +146,5 @@ function parameterRequest(object: ObjectPlan, inFailoverRegion: boolean): Parame
 }
 
 function describe(err: unknown, object: ObjectPlan): unknown {
-  if (err instanceof ProviderError && !err.message.startsWith('objects[')) {
-    return withContext(err, `objects[${object.index}] "${object.objectName}"`);
-  }
-  return err;
+  return err instanceof ProviderError ? new ContextError(`objects[${object.index}] "${object.objectName}"`, err) : err;
 }

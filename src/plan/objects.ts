@@ -2,8 +2,12 @@
 // Every rule of the Go provider (ascp-parity.md) plus our stricter file-name
 // checks runs here, before any credential or AWS call.
 import jmespath from 'jmespath';
-import { parseDocument, visit } from 'yaml';
+import { LRUCache } from 'lru-cache';
+import { Lexer, Parser, parseDocument, visit } from 'yaml';
 import { ObjectSpecError } from '../errors.js';
+import {
+  MAX_JMESPATH_EXPRESSION_BYTES, MAX_JMESPATH_NESTING, MAX_OBJECTS, MAX_OBJECTS_MEMO_BYTES, MAX_OBJECTS_YAML_BYTES, MAX_OBJECTS_YAML_NESTING,
+} from '../limits.js';
 
 export type ObjectType = 'secretsmanager' | 'ssmparameter';
 
@@ -44,9 +48,7 @@ export interface ObjectsContext {
   defaultMode: number;
 }
 
-/** Largest `objects` text we parse: far above real use, low enough to bound CPU. */
-export const MAX_OBJECTS_YAML_BYTES = 256 * 1024;
-const MAX_OBJECTS = 1000;
+export { MAX_OBJECTS_YAML_BYTES };
 const MAX_NAME_BYTES = 255;
 const MAX_PATH_BYTES = 4096;
 
@@ -72,23 +74,29 @@ export function parseObjects(text: string | undefined, ctx: ObjectsContext): Obj
  * Remembers parseObjects results: with rotation every pod remounts the same
  * SecretProviderClass every minute or two, and parsing YAML is the largest
  * pure cost of a remount. The function is pure, so entries never go stale;
- * the memo is bounded, and invalid specs are not remembered.
+ * the memo is bounded by the bytes of its keys (which hold the texts), and
+ * invalid specs are not remembered.
  */
 export class ParsedObjectsMemo {
-  private readonly entries = new Map<string, readonly ObjectPlan[]>();
-  constructor(private readonly maxEntries = 512) {}
+  private readonly entries: LRUCache<string, readonly ObjectPlan[]>;
+  constructor(maxBytes = MAX_OBJECTS_MEMO_BYTES) {
+    // Plans are a few times smaller than their text in memory; count the key twice to cover them.
+    this.entries = new LRUCache({ maxSize: maxBytes, sizeCalculation: (_plans, key) => 2 * key.length + 64 });
+  }
 
   parse(text: string | undefined, ctx: ObjectsContext): ObjectPlan[] {
     const key = JSON.stringify([text ?? '', ctx.primaryRegion, ctx.failoverRegion ?? '', ctx.translation ?? null, ctx.defaultMode]);
     let plans = this.entries.get(key);
-    if (plans) {
-      this.entries.delete(key); // keep Map order = least recently used first
-    } else {
+    if (!plans) {
       plans = deepFreeze(parseObjects(text, ctx));
-      if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
+      this.entries.set(key, plans);
     }
-    this.entries.set(key, plans);
     return plans as ObjectPlan[];
+  }
+
+  /** Bytes held, as counted against the bound. */
+  get sizeBytes(): number {
+    return this.entries.calculatedSize;
   }
 }
 
@@ -128,6 +136,7 @@ function parseYamlList(text: string): unknown[] {
     throw new ObjectSpecError(undefined, 'objects', `is larger than ${MAX_OBJECTS_YAML_BYTES} bytes`);
   }
   if (text.trim() === '') return [];
+  checkYamlNesting(text);
   // The failsafe schema keeps every scalar as the string that was written:
   // `filePermission: 0600` stays "0600", `objectVersion: 2` is "2", `yes` is "yes".
   const doc = parseDocument(text, { schema: 'failsafe', uniqueKeys: false, prettyErrors: true });
@@ -157,6 +166,33 @@ function parseYamlList(text: string): unknown[] {
     throw new ObjectSpecError(undefined, 'objects', `lists ${value.length} objects; at most ${MAX_OBJECTS} are allowed`);
   }
   return value;
+}
+
+/**
+ * Rejects deep nesting before the YAML is composed: composing recurses, and past the
+ * stack limit V8 can abort the whole process on its next regular expression. The
+ * library's own lexer and CST parser are iterative; their stack depth is the nesting.
+ */
+function checkYamlNesting(text: string): void {
+  const parser = new Parser();
+  for (const lexeme of new Lexer().lex(text)) {
+    for (const _token of parser.next(lexeme));
+    if (parser.stack.length > MAX_OBJECTS_YAML_NESTING) {
+      throw new ObjectSpecError(undefined, 'objects', `nests more than ${MAX_OBJECTS_YAML_NESTING} levels deep; a list of objects needs at most 6`);
+    }
+  }
+}
+
+/** Bounds what the JMESPath compiler (which recurses) is given. */
+function jmesPathBoundProblem(path: string): string | undefined {
+  if (Buffer.byteLength(path) > MAX_JMESPATH_EXPRESSION_BYTES) return `is longer than ${MAX_JMESPATH_EXPRESSION_BYTES} bytes`;
+  let depth = 0;
+  for (const c of path) {
+    if (c === '[' || c === '(' || c === '{') depth++;
+    else if (c === ']' || c === ')' || c === '}') depth--;
+    if (depth > MAX_JMESPATH_NESTING) return `nests brackets more than ${MAX_JMESPATH_NESTING} levels deep`;
+  }
+  return undefined;
 }
 
 // ---- field access: keys match case-insensitively, values must be strings ----
@@ -220,6 +256,8 @@ function planObject(value: unknown, index: number, ctx: ObjectsContext): ObjectP
     const alias = str(entry, 'objectAlias', index, field);
     if (!path) throw new ObjectSpecError(index, `${field}path`, 'is required');
     if (!alias) throw new ObjectSpecError(index, `${field}objectAlias`, 'is required');
+    const bound = jmesPathBoundProblem(path);
+    if (bound) throw new ObjectSpecError(index, `${field}path`, `(objectAlias "${alias}") ${bound}`);
     try {
       jmespath.compile(path);
     } catch (err) {
@@ -346,12 +384,17 @@ function parseFilePermission(value: string | undefined, fallback: number, index:
   if (!/^[0-7]{4}$/.test(value)) {
     throw new ObjectSpecError(index, field, `"${value}" must be exactly four octal digits, e.g. "0640"`);
   }
-  return parseInt(value, 8);
+  const mode = parseInt(value, 8);
+  if (mode > 0o777) {
+    throw new ObjectSpecError(index, field, `"${value}" sets setuid, setgid or sticky bits, which secret files must not have (use 0000 to 0777)`);
+  }
+  return mode;
 }
 
+/** Only a whole ".." path element is traversal: "mypath../param" is a valid name. */
 function checkNameIsSafe(name: string, index: number, field: string): void {
-  if (name === '.' || name === '..' || name.includes('../') || name.endsWith('/..')) {
-    throw new ObjectSpecError(index, field, `"${name}" must not be "." or ".." or contain "../"`);
+  if (name === '.' || name.split('/').includes('..')) {
+    throw new ObjectSpecError(index, field, `"${name}" must not be "." or have a ".." path element`);
   }
 }
 

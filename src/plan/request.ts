@@ -4,7 +4,9 @@
 // parseMountRequest and planMount.
 import { RequestError } from '../errors.js';
 import { parseGoBool } from '../config.js';
+import { MAX_ATTRIBUTES_BYTES, MAX_TOKEN_BYTES } from '../limits.js';
 import { parseObjects, type ObjectPlan, type ObjectsContext } from './objects.js';
+import { checkRegionName } from './regions.js';
 
 export const ATTR = {
   podName: 'csi.storage.k8s.io/pod.name',
@@ -70,8 +72,6 @@ export interface MountPlan {
   objects: ObjectPlan[];
 }
 
-const MAX_ATTRIBUTES_BYTES = 1024 * 1024;
-const MAX_TOKEN_BYTES = 16 * 1024;
 
 /** Steps 1-4: target path, attributes, tokens, permission. */
 export function parseMountRequest(req: MountRequestMessage): ParsedRequest {
@@ -150,12 +150,21 @@ function parseTokens(text: string | undefined): Map<string, PodToken> {
   return tokens;
 }
 
-/** The driver sends the default mode as a decimal number string ("420" = 0644). */
+/**
+ * The driver sends the default mode as a decimal JSON number ("420" = 0644); like the Go
+ * provider we read it as JSON, so surrounding JSON whitespace is accepted. Setuid, setgid
+ * and sticky bits are refused: the provider writes root-owned files.
+ */
 function parsePermission(text: string): number {
-  if (!/^(0|[1-9]\d{0,4})$/.test(text) || Number(text) > 0o7777) {
+  const number = text.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
+  if (!/^(0|[1-9]\d{0,9})$/.test(number) || Number(number) > 0xffffffff) {
     throw new RequestError(`failed to parse permission "${text.slice(0, 20)}": expected a decimal file mode such as "420" (0644)`);
   }
-  return Number(text);
+  const mode = Number(number);
+  if (mode > 0o777) {
+    throw new RequestError(`permission ${mode} (${mode.toString(8).padStart(4, '0')}) sets setuid, setgid, sticky or unknown bits, which secret files must not have`);
+  }
+  return mode;
 }
 
 /** The primary region when the request or environment gives it; undefined means "ask the node". */
@@ -175,11 +184,7 @@ export function resolveRegions(attributes: Readonly<Record<string, string>>, pri
   return { primary, failover };
 }
 
-export function checkRegionName(region: string, field: string): void {
-  if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(region) || region.length > 50) {
-    throw new RequestError(`${field} "${region.slice(0, 60)}" is not a valid AWS region name`);
-  }
-}
+export { checkRegionName };
 
 /** Steps 6-9: auth mode, the pod's token, pathTranslation, objects. */
 export function planMount(

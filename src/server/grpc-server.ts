@@ -11,6 +11,7 @@ import { performMount, type MountDeps, type MountResponseMessage, type MountSumm
 import type { MountRequestMessage } from '../plan/request.js';
 import { csiDriverProviderService } from './proto.js';
 import { toGrpcError } from './status.js';
+import { DeadlineError, ProviderError } from '../errors.js';
 
 export const RUNTIME_NAME = 'secrets-store-csi-driver-provider-aws';
 
@@ -50,38 +51,51 @@ async function handleMount(
   { mountDeps: deps, log, observer, gate }: ProviderServerOptions,
 ): Promise<void> {
   const started = performance.now();
+  const startedAt = Date.now();
   const controller = new AbortController();
-  const onCancel = () => controller.abort();
-  call.on('cancelled', onCancel);
   const deadline = call.getDeadline();
-  const deadlineMs = deadline instanceof Date ? deadline.getTime() : Number(deadline);
-  const timer = Number.isFinite(deadlineMs)
-    ? setTimeout(onCancel, Math.max(0, deadlineMs - Date.now() - DEADLINE_MARGIN_MS))
+  const callerDeadlineMs = deadline instanceof Date ? deadline.getTime() : Number(deadline);
+  // Answer a little before the caller's deadline, so the driver still receives our (final) status.
+  const deadlineAt = Number.isFinite(callerDeadlineMs) ? callerDeadlineMs - DEADLINE_MARGIN_MS : Infinity;
+  const onCancel = () => controller.abort(new DeadlineError('the driver cancelled the mount'));
+  call.on('cancelled', onCancel);
+  const timer = Number.isFinite(deadlineAt)
+    ? setTimeout(
+        () => controller.abort(new DeadlineError(`the mount did not finish within its deadline of ${((callerDeadlineMs - startedAt) / 1000).toFixed(1)}s`)),
+        Math.max(0, deadlineAt - Date.now()),
+      )
     : undefined;
 
   const summary: MountSummary = {};
   // The summary is the mount's log line; its per-type counts are for metrics only.
   const logged = () => {
-    const { filesByType: _, ...line } = summary;
+    const { filesByType: _, stage: __, ...line } = summary;
     return { ...line, durationMs: Math.round(performance.now() - started) };
   };
   let release: (() => void) | undefined;
   observer.mountStarted();
   try {
+    summary.stage = 'waiting in the mount queue';
     release = await gate.enter(controller.signal, (d) => observer.mountQueued(d));
-    const response = await performMount(call.request ?? {}, deps, controller.signal, summary);
+    const response = await performMount(call.request ?? {}, deps, { signal: controller.signal, deadlineAt }, summary);
     const seconds = (performance.now() - started) / 1000;
     for (const [type, n] of Object.entries(summary.filesByType ?? {})) observer.objectsMounted(type, n.files, n.bytes);
     observer.mountFinished('success', 'OK', seconds);
     log.info({ ...logged(), outcome: 'success' }, 'mount');
     callback(null, response);
-  } catch (err) {
+  } catch (thrown) {
+    const err = controller.signal.aborted ? asDeadlineFailure(thrown, controller.signal.reason, summary.stage) : thrown;
     const podLabel = summary.pod ? `${summary.namespace}/${summary.pod}` : undefined;
     const mapped = toGrpcError(err, podLabel);
     const seconds = (performance.now() - started) / 1000;
     observer.mountFinished('error', Status[mapped.code] ?? String(mapped.code), seconds);
+    const unexpected = !(err instanceof ProviderError);
     log.warn(
-      { ...logged(), outcome: 'error', grpcCode: mapped.code, errorCode: mapped.errorCode, error: mapped.details },
+      {
+        ...logged(), outcome: 'error', grpcCode: mapped.code, errorCode: mapped.errorCode, error: mapped.details,
+        // A bug: its stack and cause chain are what a maintainer needs (our errors never carry secret values).
+        ...(unexpected && { cause: describeUnexpected(err) }),
+      },
       'mount failed',
     );
     callback({ code: mapped.code, details: mapped.details });
@@ -90,6 +104,24 @@ async function handleMount(
     clearTimeout(timer);
     call.removeListener('cancelled', onCancel);
   }
+}
+
+/**
+ * After the deadline or a cancellation whatever failed (an AbortError, an aborted AWS
+ * call) failed because of it: report that, final, with the step that was in progress.
+ */
+function asDeadlineFailure(err: unknown, reason: unknown, stage: string | undefined): unknown {
+  if (err instanceof ProviderError && err.kind !== 'deadline' && err.kind !== 'transient') return err;
+  const why = reason instanceof DeadlineError ? reason.message : 'the mount was cancelled';
+  return new DeadlineError(`${why} while ${stage ?? 'starting'}`, { cause: err });
+}
+
+function describeUnexpected(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err, depth = 0; e !== undefined && depth < 5; e = (e as { cause?: unknown })?.cause, depth++) {
+    parts.push(e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : String(e));
+  }
+  return parts.join('\ncaused by: ').slice(0, 4000);
 }
 
 export function bindUnixSocket(server: Server, socketPath: string): Promise<void> {

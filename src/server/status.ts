@@ -1,5 +1,10 @@
-// The one place typed errors become gRPC statuses. UNAVAILABLE only for
-// transient failures: the driver retries UNAVAILABLE, and nothing else.
+// The one place typed errors become gRPC statuses. Every failed Mount carries a
+// code kubelet treats as final: kubelet keeps the target directory after
+// UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED, CANCELLED and
+// (older kubelets) FAILED_PRECONDITION, and driver v1.6 then reports the next
+// publish of that directory as a success with nothing mounted. Transient
+// failures are retried inside the mount; what still fails is UNKNOWN (as the
+// Go provider reports everything), and kubelet retries it with its backoff.
 import { status as Status } from '@grpc/grpc-js';
 import { ProviderError, type FailureKind } from '../errors.js';
 
@@ -7,11 +12,14 @@ const CODES: Record<FailureKind, Status> = {
   'invalid-argument': Status.INVALID_ARGUMENT,
   'not-found': Status.NOT_FOUND,
   'permission-denied': Status.PERMISSION_DENIED,
-  'failed-precondition': Status.FAILED_PRECONDITION,
-  unavailable: Status.UNAVAILABLE,
-  'deadline-exceeded': Status.DEADLINE_EXCEEDED,
+  unauthenticated: Status.UNAUTHENTICATED,
+  transient: Status.UNKNOWN,
+  deadline: Status.UNKNOWN,
   internal: Status.INTERNAL,
 };
+
+/** Codes kubelet treats as final; a Mount never fails with any other. */
+export const FINAL_CODES: ReadonlySet<Status> = new Set(Object.values(CODES));
 
 export interface MappedError {
   code: Status;
@@ -27,8 +35,8 @@ export function toGrpcError(err: unknown, podLabel: string | undefined): MappedE
     return { code: CODES[err.kind], details: prefix + err.message, errorCode: err.code };
   }
   if ((err as Error)?.name === 'AbortError') {
-    return { code: Status.DEADLINE_EXCEEDED, details: `${prefix}the mount was cancelled or its deadline passed`, errorCode: 'DeadlineExceeded' };
+    return { code: CODES.deadline, details: `${prefix}the mount was cancelled or its deadline passed before it finished`, errorCode: 'DeadlineExceeded' };
   }
-  // Not one of ours: a bug. Say so without echoing arbitrary data.
+  // Not one of ours: a bug. Say so without echoing arbitrary data; the log line carries the cause.
   return { code: Status.INTERNAL, details: `${prefix}internal error (${(err as Error)?.name ?? 'unknown'}); see the provider logs`, errorCode: 'Internal' };
 }

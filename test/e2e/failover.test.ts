@@ -90,10 +90,17 @@ test('failover region 5xx with a healthy primary: the primary is mounted', async
   assert.deepEqual((await mount()).values, ['east', 'p-east']);
 });
 
-test('both regions down: UNAVAILABLE (the driver retries) naming both failures', async () => {
+test('both regions down: retried as a pair, then UNKNOWN (final) naming both failures as transient', async () => {
   e2e.env.proxy.setFault({ region: 'us-east-1', service: 'secretsmanager', fault: { kind: 'status', status: 503 } });
   e2e.env.proxy.setFault({ region: 'us-west-2', service: 'secretsmanager', fault: { kind: 'throttle' } });
-  await assert.rejects(mount(), failing(grpc.status.UNAVAILABLE, /region us-east-1 \(HTTP 503\)/, /the failover region also failed: .*region us-west-2/));
+  e2e.env.proxy.resetCounts();
+  await assert.rejects(
+    mount(),
+    failing(grpc.status.UNKNOWN, /region us-east-1 \(HTTP 503\).*transient: server error/, /the failover region also failed: .*region us-west-2.*transient: throttled/, /still failing after 3 attempts/),
+  );
+  // One attempt per region per round (the failover region is the retry), three rounds.
+  assert.equal(e2e.env.proxy.count({ operation: 'GetSecretValue', region: 'us-east-1' }), 3);
+  assert.equal(e2e.env.proxy.count({ operation: 'GetSecretValue', region: 'us-west-2' }), 3);
 });
 
 test('a slow primary is waited for; a silent failover region does not hold a healthy mount for long', async () => {
@@ -121,7 +128,7 @@ test('failoverObject names a different parameter in the failover region', async 
   assert.deepEqual(readTree(target), { param: { contents: 'dr-value', mode: 0o644 } });
 });
 
-test('without a failover region: transient failures are retried by the SDK, then UNAVAILABLE; 4xx is not retried', async () => {
+test('without a failover region: transient failures are retried by the SDK and the mount, then UNKNOWN (final); 4xx is not retried', async () => {
   const pod = createPod(e2e.env);
   const request = mountRequest(e2e.env, { pod, parameters: { region: 'us-east-1', objects: objectsYaml([{ objectName: 'replicated', objectType: 'secretsmanager' }]) } });
   const retried = e2e.env.proxy.setFault({ region: 'us-east-1', service: 'secretsmanager', fault: { kind: 'status', status: 503 }, times: 2 });
@@ -130,7 +137,7 @@ test('without a failover region: transient failures are retried by the SDK, then
   e2e.env.proxy.clearFaults();
 
   e2e.env.proxy.setFault({ region: 'us-east-1', service: 'secretsmanager', fault: { kind: 'throttle' } });
-  await assert.rejects(e2e.provider.client.mount(request), failing(grpc.status.UNAVAILABLE, /ThrottlingException/));
+  await assert.rejects(e2e.provider.client.mount(request), failing(grpc.status.UNKNOWN, /ThrottlingException.*transient: throttled.*still failing after 2 attempts/));
   e2e.env.proxy.clearFaults();
 
   e2e.env.proxy.resetCounts();

@@ -158,7 +158,7 @@ test('jmesPath: nested paths and quoted keys; non-JSON and non-string results na
   ];
   for (const [object, pattern] of cases) {
     await assert.rejects(mount([object]), (err: grpc.ServiceError) => {
-      assert.equal(err.code, grpc.status.FAILED_PRECONDITION);
+      assert.equal(err.code, grpc.status.INVALID_ARGUMENT);
       assert.match(err.details, pattern);
       assert.ok(!err.details.includes('hunter2'));
       return true;
@@ -202,7 +202,7 @@ test('region comes from AWS_REGION, else from the pod\'s node label', async () =
   await assert.rejects(
     e2e.provider.client.mount(mountRequest(e2e.env, { pod: unlabeled, parameters: { objects: objectsYaml([{ objectName: 'regional', objectType: 'secretsmanager' }]) } })),
     (err: grpc.ServiceError) => {
-      assert.equal(err.code, grpc.status.FAILED_PRECONDITION);
+      assert.equal(err.code, grpc.status.INVALID_ARGUMENT);
       assert.match(err.details, /has no topology.kubernetes.io\/region label: set the region parameter/);
       return true;
     },

@@ -1,8 +1,9 @@
 // Writing files: exact modes under any umask, atomic replacement, all or
-// nothing, no temp files, driver-writes mode, and per-request permissions.
+// nothing, no temp files (stale ones swept), no symbolic link below the target
+// followed, driver-writes mode, and per-request permissions.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { grpc } from '../harness/grpc-client.js';
 import type { ProviderProcess } from '../harness/provider-process.js';
 import { createPod, createSecret, mountRequest, objectsYaml, putSecretValue, readTree, targetDir, useE2E } from './fixture.js';
@@ -86,7 +87,6 @@ test('all or nothing: when one object fails, no file is written or changed', asy
   assert.deepEqual(readTree(target), { good: { contents: 'g1', mode: 0o644 } }, 'unchanged, no new files, no temp files');
 
   // A write failure (a directory squats on a file name) also leaves everything as it was.
-  const { mkdirSync } = await import('node:fs');
   mkdirSync(`${target}/blocker`);
   mkdirSync(`${target}/blocker/inner`);
   await createSecret(e2e.env, 'us-east-1', 'blocker', 'b');
@@ -102,13 +102,70 @@ test('all or nothing: when one object fails, no file is written or changed', asy
   assert.equal(readTree(target).good!.contents, 'g1');
 });
 
-test('a missing target directory is FAILED_PRECONDITION', async () => {
+test('a missing target directory is NOT_FOUND', async () => {
   await createSecret(e2e.env, 'us-east-1', 'x', 'x');
   const pod = createPod(e2e.env);
   await assert.rejects(
     e2e.provider.client.mount(mountRequest(e2e.env, { pod, target: '/nonexistent/target/dir', parameters: { region: 'us-east-1', objects: objects('x') } })),
-    (err: grpc.ServiceError) => err.code === grpc.status.FAILED_PRECONDITION && /does not exist/.test(err.details),
+    (err: grpc.ServiceError) => err.code === grpc.status.NOT_FOUND && /does not exist/.test(err.details),
   );
+});
+
+test('stale temp files (a provider killed mid-write) are removed by the next mount; new directories are 0755 under umask 077', async () => {
+  await createSecret(e2e.env, 'us-east-1', 'nest', 'n');
+  await createSecret(e2e.env, 'us-east-1', 'deep', 'd');
+  const pod = createPod(e2e.env);
+  const target = targetDir();
+  mkdirSync(`${target}/dir`);
+  writeFileSync(`${target}/.ascp-tmp-0123456789abcdef`, 'half-written');
+  writeFileSync(`${target}/dir/.ascp-tmp-fedcba9876543210`, 'half-written');
+  writeFileSync(`${target}/dir/.ascp-tmp-not-a-temp-file`, 'kept');
+  await e2e.provider.client.mount(mountRequest(e2e.env, {
+    pod, target,
+    parameters: {
+      region: 'us-east-1',
+      pathTranslation: 'False',
+      objects: objectsYaml([
+        { objectName: 'nest', objectType: 'secretsmanager', objectAlias: 'dir/nest' },
+        { objectName: 'deep', objectType: 'secretsmanager', objectAlias: 'new/deeper/deep', filePermission: '0600' },
+      ]),
+    },
+  }));
+  assert.deepEqual(readTree(target), {
+    'dir/.ascp-tmp-not-a-temp-file': { contents: 'kept', mode: 0o644 },
+    'dir/nest': { contents: 'n', mode: 0o644 },
+    'new/deeper/deep': { contents: 'd', mode: 0o600 },
+  });
+  assert.deepEqual(readdirSync(target).sort(), ['dir', 'new'], 'the stale temp file in the target is gone');
+  assert.equal(statSync(`${target}/new`).mode & 0o7777, 0o755);
+  assert.equal(statSync(`${target}/new/deeper`).mode & 0o7777, 0o755);
+});
+
+test('a symbolic link below the target is never followed: INTERNAL naming the link; nothing is created outside', async () => {
+  await createSecret(e2e.env, 'us-east-1', 'victim', 'top-secret');
+  const pod = createPod(e2e.env);
+  const target = targetDir();
+  const outside = targetDir();
+  symlinkSync(outside, `${target}/a`);
+  await assert.rejects(
+    e2e.provider.client.mount(mountRequest(e2e.env, {
+      pod, target,
+      parameters: {
+        region: 'us-east-1',
+        pathTranslation: 'False',
+        objects: objectsYaml([{ objectName: 'victim', objectType: 'secretsmanager', objectAlias: 'a/victim', filePermission: '0777' }]),
+      },
+    })),
+    (err: grpc.ServiceError) => {
+      assert.equal(err.code, grpc.status.INTERNAL);
+      assert.match(err.details, /"a\/victim": "a" is a symbolic link; refusing to follow it/);
+      assert.ok(!err.details.includes('top-secret'));
+      return true;
+    },
+  );
+  assert.deepEqual(readdirSync(outside), [], 'nothing written or created outside the target');
+  assert.deepEqual(readdirSync(target), ['a']);
+  assert.ok(lstatSync(`${target}/a`).isSymbolicLink());
 });
 
 test('driver-writes mode: files returned with clean relative paths and decimal modes; nothing written', async () => {

@@ -75,7 +75,7 @@ test('InFlight: each waiter of a failed call gets its own copy of the error (cal
   assert.notEqual(a, b);
   a.message = `objects[3]: ${a.message}`;
   assert.doesNotMatch(b.message, /objects\[3\]/);
-  assert.equal(b.kind, 'unavailable');
+  assert.equal(b.kind, 'transient');
   assert.equal(b.details.httpStatus, 503);
 });
 

@@ -26,7 +26,7 @@ const req = (over: Record<string, string> = {}) => ({ target_path: '/var/lib/kub
 
 function plan(over: Record<string, string> = {}, env?: string) {
   const parsed = parseMountRequest(req(over));
-  return planMount(parsed, resolveRegions(parsed.attributes, requestedRegion(parsed, env) ?? 'node-region-1'));
+  return planMount(parsed, resolveRegions(parsed.attributes, requestedRegion(parsed, env) ?? 'eu-central-1'));
 }
 
 function invalid(fn: () => unknown, pattern: RegExp) {
@@ -56,7 +56,14 @@ test('checks run in order: target path, attributes, tokens, permission', () => {
 
 test('permission is a decimal mode', () => {
   assert.equal(parseMountRequest(req({ permission: '384' })).defaultMode, 0o600);
-  for (const bad of ['', '0644', '-1', '4.2', '99999', ' 420', '"420"']) invalid(() => parseMountRequest(req({ permission: bad })), /failed to parse permission/);
+  for (const bad of ['', '0644', '-1', '4.2', '4e2', '"420"', '420x', '99999999999']) invalid(() => parseMountRequest(req({ permission: bad })), /failed to parse permission/);
+  // Read as a JSON number, as the Go provider does: JSON whitespace around it is fine.
+  for (const spaced of [' 420', '420\n', '\t420 ']) assert.equal(parseMountRequest(req({ permission: spaced })).defaultMode, 0o644);
+  // Setuid, setgid, sticky (and anything above them) are refused: the files are root's.
+  for (const special of ['2541', '1517', '1005', '4095', '99999']) {
+    invalid(() => parseMountRequest(req({ permission: special })), /sets setuid, setgid, sticky or unknown bits/);
+  }
+  assert.equal(parseMountRequest(req({ permission: '511' })).defaultMode, 0o777);
 });
 
 test('malformed tokens are INVALID_ARGUMENT and never echoed', () => {
@@ -82,7 +89,7 @@ test('regions: attribute, then AWS_REGION, then the node; failover must differ a
   const parsed = parseMountRequest(req({ attributes: attrs({ region: '' }) }));
   assert.equal(requestedRegion(parsed, 'eu-west-1'), 'eu-west-1');
   assert.equal(requestedRegion(parsed, undefined), undefined);
-  assert.equal(plan({ attributes: attrs({ region: '' }) }).regions.primary, 'node-region-1');
+  assert.equal(plan({ attributes: attrs({ region: '' }) }).regions.primary, 'eu-central-1');
   invalid(() => plan({ attributes: attrs({ failoverRegion: 'us-east-1' }) }), /failoverRegion us-east-1 cannot be the same as the primary region/);
   invalid(() => plan({ attributes: attrs({ region: 'us-east-1.evil.example' }) }), /region "us-east-1.evil.example" is not a valid AWS region name/);
   assert.deepEqual(plan({ attributes: attrs({ failoverRegion: 'us-west-2' }) }).regions, { primary: 'us-east-1', failover: 'us-west-2' });

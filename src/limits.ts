@@ -1,0 +1,40 @@
+// Every bound the provider puts on one request, in one place (docs/reliability.md
+// lists them). Each is checked before the memory it bounds is allocated; a
+// request over a bound fails with INVALID_ARGUMENT naming it (LimitError or
+// ObjectSpecError). They are far above real use: a SecretProviderClass that
+// works with the Go provider and stays below them behaves the same here.
+
+/** The driver's receive limit: our encoded MountResponse must fit in it. */
+export const MAX_DRIVER_RESPONSE_BYTES = 4 * 1024 * 1024;
+/**
+ * Fetched bytes one mount may hold, and bytes of files it may write. Secrets
+ * Manager values are at most 64 KiB and SSM's 8 KiB; with 32 mounts at once this
+ * still fits the chart's 100Mi.
+ */
+export const MAX_MOUNT_BYTES = 8 * 1024 * 1024;
+/** Files one mount may write (objects plus their jmesPath entries). */
+export const MAX_MOUNT_FILES = 1000;
+/** The request's attributes JSON. */
+export const MAX_ATTRIBUTES_BYTES = 1024 * 1024;
+/** One service account token. */
+export const MAX_TOKEN_BYTES = 16 * 1024;
+/** The `objects` YAML text. */
+export const MAX_OBJECTS_YAML_BYTES = 256 * 1024;
+/**
+ * Nesting of the `objects` YAML (block indentation levels plus flow brackets).
+ * A valid spec needs 5 (list, object, jmesPath list, entry, failoverObject); deep
+ * nesting exhausts the parser's stack, after which V8 can abort the process.
+ */
+export const MAX_OBJECTS_YAML_NESTING = 16;
+/** Entries of `objects`. */
+export const MAX_OBJECTS = 1000;
+/** One JMESPath expression. */
+export const MAX_JMESPATH_EXPRESSION_BYTES = 1024;
+/** Nesting of brackets and parentheses in one JMESPath expression (the compiler recurses). */
+export const MAX_JMESPATH_NESTING = 32;
+/** Nesting of a JSON value that jmesPath entries read (evaluation recurses). */
+export const MAX_JSON_NESTING = 128;
+/** Bytes the objects memo may hold (keys plus texts) across all SecretProviderClasses. */
+export const MAX_OBJECTS_MEMO_BYTES = 4 * 1024 * 1024;
+/** AWS SDK clients kept (per service, region and retry policy); least recently used go first. */
+export const MAX_AWS_CLIENTS = 64;
