@@ -32,9 +32,13 @@ WORKDIR /app
 # the bundle twice to find out: +10 MiB resident, +35 ms start-up).
 COPY --from=build /src/dist/main.js /src/dist/package.json /app/dist/
 ENV NODE_ENV=production
+# Two malloc arenas instead of one per thread: freed native memory (gRPC buffers, file contents) is
+# reused instead of fragmenting across arenas.
+ENV MALLOC_ARENA_MAX=2
 # Keep V8's heap close to what the provider uses, so it stays within the chart's 100Mi limit even under a
 # burst of mounts (measured with npm run bench: peak RSS for 1000 concurrent mounts 185 -> 107 MiB, idle
 # 77 -> 73 MiB, for ~30% more CPU during the burst). Raise both with the memory limit if you raise it.
+# --disable-sigusr1: a SIGUSR1 must not open the inspector (a debugger port) in a root DaemonSet.
 ENV NODE_OPTIONS="--max-old-space-size=64 --max-semi-space-size=1 --disable-sigusr1"
 USER 0:0
 # Metrics and health endpoints (/metrics, /healthz, /readyz).

@@ -14,8 +14,8 @@ export const MAX_DRIVER_RESPONSE_BYTES = 4 * 1024 * 1024;
 export const MAX_MOUNT_BYTES = 8 * 1024 * 1024;
 /** Files one mount may write (objects plus their jmesPath entries). */
 export const MAX_MOUNT_FILES = 1000;
-/** The request's attributes JSON. */
-export const MAX_ATTRIBUTES_BYTES = 1024 * 1024;
+/** The request's attributes JSON (the SecretProviderClass parameters, pod info and tokens). */
+export const MAX_ATTRIBUTES_BYTES = 512 * 1024;
 /** One service account token. */
 export const MAX_TOKEN_BYTES = 16 * 1024;
 /** The `objects` YAML text. */
@@ -26,6 +26,11 @@ export const MAX_OBJECTS_YAML_BYTES = 256 * 1024;
  * nesting exhausts the parser's stack, after which V8 can abort the process.
  */
 export const MAX_OBJECTS_YAML_NESTING = 16;
+/**
+ * Tokens of the `objects` YAML (scalars, indicators, whitespace runs). Composing YAML costs
+ * about 500 bytes of heap per token; a spec of 1,000 objects in block style has ~18,000.
+ */
+export const MAX_OBJECTS_YAML_TOKENS = 24_000;
 /** Entries of `objects`. */
 export const MAX_OBJECTS = 1000;
 /** One JMESPath expression. */
@@ -34,7 +39,13 @@ export const MAX_JMESPATH_EXPRESSION_BYTES = 1024;
 export const MAX_JMESPATH_NESTING = 32;
 /** Nesting of a JSON value that jmesPath entries read (evaluation recurses). */
 export const MAX_JSON_NESTING = 128;
-/** Bytes the objects memo may hold (keys plus texts) across all SecretProviderClasses. */
-export const MAX_OBJECTS_MEMO_BYTES = 4 * 1024 * 1024;
+/** Bytes of parsed plans the objects memo may hold (keyed by digest: texts are not kept). */
+export const MAX_OBJECTS_MEMO_BYTES = 2 * 1024 * 1024;
 /** AWS SDK clients kept (per service, region and retry policy); least recently used go first. */
-export const MAX_AWS_CLIENTS = 64;
+export const MAX_AWS_CLIENTS = 32;
+/**
+ * The largest gRPC message accepted: attributes (512 KiB) plus the `secrets` field (a
+ * nodePublishSecretRef's data, which the AWS provider ignores) and framing. gRPC buffers a
+ * whole message before we see it, so this bounds memory per request.
+ */
+export const MAX_GRPC_RECEIVE_BYTES = 1536 * 1024;

@@ -11,7 +11,7 @@ import type { Observer } from './metrics.js';
 import type { ParsedObjectsMemo } from './plan/objects.js';
 import { parseMountRequest, planMount, requestedRegion, resolveRegions, type MountRequestMessage } from './plan/request.js';
 import { LimitError } from './errors.js';
-import { MAX_DRIVER_RESPONSE_BYTES, MAX_MOUNT_BYTES, MAX_MOUNT_FILES } from './limits.js';
+import { MAX_DRIVER_RESPONSE_BYTES, MAX_MOUNT_BYTES } from './limits.js';
 import { abortError, raceSignal } from './util/abort.js';
 import { MOUNT_RETRY, retryTransient, type RetryBudget } from './util/retry.js';
 
@@ -74,10 +74,6 @@ export async function performMount(
   summary.authMode = plan.auth.mode;
   summary.objects = plan.objects.length;
   if (plan.objects.length === 0) return { object_version: [], files: [] };
-  const plannedFiles = plan.objects.reduce((n, o) => n + 1 + o.jmesPath.length, 0);
-  if (plannedFiles > MAX_MOUNT_FILES) {
-    throw new LimitError(`the objects would mount ${plannedFiles} files; at most ${MAX_MOUNT_FILES} files per mount are allowed`);
-  }
 
   summary.stage = `getting ${plan.auth.mode === 'irsa' ? 'IRSA' : 'Pod Identity'} credentials`;
   const credentials = await retryTransient(() => deps.credentials.resolve(plan.auth, regions, signal), budget, MOUNT_RETRY);

@@ -1,12 +1,13 @@
 // The `objects` parameter: YAML -> validated object plans. Pure, no I/O.
 // Every rule of the Go provider (ascp-parity.md) plus our stricter file-name
 // checks runs here, before any credential or AWS call.
+import { createHash } from 'node:crypto';
 import jmespath from 'jmespath';
 import { LRUCache } from 'lru-cache';
 import { Lexer, Parser, parseDocument, visit } from 'yaml';
 import { ObjectSpecError } from '../errors.js';
 import {
-  MAX_JMESPATH_EXPRESSION_BYTES, MAX_JMESPATH_NESTING, MAX_OBJECTS, MAX_OBJECTS_MEMO_BYTES, MAX_OBJECTS_YAML_BYTES, MAX_OBJECTS_YAML_NESTING,
+  MAX_JMESPATH_EXPRESSION_BYTES, MAX_JMESPATH_NESTING, MAX_MOUNT_FILES, MAX_OBJECTS, MAX_OBJECTS_MEMO_BYTES, MAX_OBJECTS_YAML_BYTES, MAX_OBJECTS_YAML_NESTING, MAX_OBJECTS_YAML_TOKENS,
 } from '../limits.js';
 
 export type ObjectType = 'secretsmanager' | 'ssmparameter';
@@ -63,6 +64,7 @@ type Raw = Record<string, unknown>;
 /** Parses and validates `objects`; returns [] for an empty or absent value. Throws the first problem. */
 export function parseObjects(text: string | undefined, ctx: ObjectsContext): ObjectPlan[] {
   const entries = parseYamlList(text ?? '');
+  checkFileCount(entries);
   const plans = entries.map((raw, index) => planObject(raw, index, ctx));
   checkUniqueness(plans, (problem) => {
     throw problem;
@@ -80,12 +82,16 @@ export function parseObjects(text: string | undefined, ctx: ObjectsContext): Obj
 export class ParsedObjectsMemo {
   private readonly entries: LRUCache<string, readonly ObjectPlan[]>;
   constructor(maxBytes = MAX_OBJECTS_MEMO_BYTES) {
-    // Plans are a few times smaller than their text in memory; count the key twice to cover them.
-    this.entries = new LRUCache({ maxSize: maxBytes, sizeCalculation: (_plans, key) => 2 * key.length + 64 });
+    this.entries = new LRUCache({ maxSize: maxBytes, sizeCalculation: (plans) => planBytes(plans) });
   }
 
   parse(text: string | undefined, ctx: ObjectsContext): ObjectPlan[] {
-    const key = JSON.stringify([text ?? '', ctx.primaryRegion, ctx.failoverRegion ?? '', ctx.translation ?? null, ctx.defaultMode]);
+    // Keyed by a digest: the memo must not keep each SecretProviderClass's text (up to 256 KiB) alive.
+    const key = createHash('sha256')
+      .update(JSON.stringify([ctx.primaryRegion, ctx.failoverRegion ?? '', ctx.translation ?? null, ctx.defaultMode]))
+      .update('\0')
+      .update(text ?? '')
+      .digest('base64');
     let plans = this.entries.get(key);
     if (!plans) {
       plans = deepFreeze(parseObjects(text, ctx));
@@ -98,6 +104,16 @@ export class ParsedObjectsMemo {
   get sizeBytes(): number {
     return this.entries.calculatedSize;
   }
+}
+
+/** Roughly what a plan costs in memory: its strings plus a per-object overhead. */
+function planBytes(plans: readonly ObjectPlan[]): number {
+  let bytes = 128;
+  for (const p of plans) {
+    bytes += 256 + 2 * (p.objectName.length + p.fileName.length + (p.objectAlias?.length ?? 0));
+    for (const j of p.jmesPath) bytes += 128 + 2 * (j.path.length + j.objectAlias.length + j.fileName.length);
+  }
+  return bytes;
 }
 
 /** Plans are shared between mounts once memoised: make any accidental write fail loudly. */
@@ -169,17 +185,33 @@ function parseYamlList(text: string): unknown[] {
 }
 
 /**
- * Rejects deep nesting before the YAML is composed: composing recurses, and past the
+ * Rejects deep nesting and excessive size before the YAML is composed: composing recurses, and past the
  * stack limit V8 can abort the whole process on its next regular expression. The
  * library's own lexer and CST parser are iterative; their stack depth is the nesting.
  */
 function checkYamlNesting(text: string): void {
   const parser = new Parser();
+  let tokens = 0;
   for (const lexeme of new Lexer().lex(text)) {
+    if (++tokens > MAX_OBJECTS_YAML_TOKENS) {
+      throw new ObjectSpecError(undefined, 'objects', `has more than ${MAX_OBJECTS_YAML_TOKENS} YAML tokens, more than any list of ${MAX_OBJECTS} objects needs`);
+    }
     for (const _token of parser.next(lexeme));
     if (parser.stack.length > MAX_OBJECTS_YAML_NESTING) {
       throw new ObjectSpecError(undefined, 'objects', `nests more than ${MAX_OBJECTS_YAML_NESTING} levels deep; a list of objects needs at most 6`);
     }
+  }
+}
+
+/** Objects plus jmesPath entries, each a file: counted before any entry is planned or compiled. */
+function checkFileCount(entries: readonly unknown[]): void {
+  let files = entries.length;
+  for (const entry of entries) {
+    const jmesPath = entry && typeof entry === 'object' && !Array.isArray(entry) ? lookup(entry as Raw, 'jmesPath') : undefined;
+    if (Array.isArray(jmesPath)) files += jmesPath.length;
+  }
+  if (files > MAX_MOUNT_FILES) {
+    throw new ObjectSpecError(undefined, 'objects', `would mount ${files} files (objects and jmesPath entries); at most ${MAX_MOUNT_FILES} files per mount are allowed`);
   }
 }
 

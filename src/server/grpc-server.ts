@@ -12,6 +12,7 @@ import type { MountRequestMessage } from '../plan/request.js';
 import { csiDriverProviderService } from './proto.js';
 import { toGrpcError } from './status.js';
 import { DeadlineError, ProviderError } from '../errors.js';
+import { MAX_GRPC_RECEIVE_BYTES } from '../limits.js';
 
 export const RUNTIME_NAME = 'secrets-store-csi-driver-provider-aws';
 
@@ -30,7 +31,7 @@ const DEADLINE_MARGIN_MS = 250;
 export function createProviderServer(options: ProviderServerOptions): Server {
   const { version, health } = options;
   const server = new Server({
-    'grpc.max_receive_message_length': 8 * 1024 * 1024,
+    'grpc.max_receive_message_length': MAX_GRPC_RECEIVE_BYTES,
     'grpc.max_send_message_length': 8 * 1024 * 1024,
   });
   server.addService(csiDriverProviderService(), {
@@ -76,7 +77,7 @@ async function handleMount(
   observer.mountStarted();
   try {
     summary.stage = 'waiting in the mount queue';
-    release = await gate.enter(controller.signal, (d) => observer.mountQueued(d));
+    release = await gate.enter(controller.signal, (d) => observer.mountQueued(d), requestBytes(call.request));
     const response = await performMount(call.request ?? {}, deps, { signal: controller.signal, deadlineAt }, summary);
     const seconds = (performance.now() - started) / 1000;
     for (const [type, n] of Object.entries(summary.filesByType ?? {})) observer.objectsMounted(type, n.files, n.bytes);
@@ -114,6 +115,11 @@ function asDeadlineFailure(err: unknown, reason: unknown, stage: string | undefi
   if (err instanceof ProviderError && err.kind !== 'deadline' && err.kind !== 'transient') return err;
   const why = reason instanceof DeadlineError ? reason.message : 'the mount was cancelled';
   return new DeadlineError(`${why} while ${stage ?? 'starting'}`, { cause: err });
+}
+
+/** What a waiting request holds: its strings, as received (length is enough for a bound). */
+function requestBytes(request: MountRequestMessage | undefined): number {
+  return 2 * ((request?.attributes?.length ?? 0) + (request?.target_path?.length ?? 0)) + 1024;
 }
 
 function describeUnexpected(err: unknown): string {

@@ -148,6 +148,16 @@ test('objects YAML nested past the bound is refused before it is composed (the r
   assert.equal(parseObjects(deep, { ...ctx, failoverRegion: 'us-west-2' }).length, 1);
 });
 
+test('objects YAML with too many tokens or files is refused before it is composed', () => {
+  const flow = (n: number) => `- {objectName: a, objectType: secretsmanager, jmesPath: [${Array.from({ length: n }, (_, i) => `{path: k, objectAlias: c${i}}`).join(', ')}]}\n`;
+  assert.throws(() => parseObjects(flow(7000), ctx), /objects: has more than 24000 YAML tokens/);
+  assert.throws(() => parseObjects(flow(1000), ctx), /objects: would mount 1001 files \(objects and jmesPath entries\); at most 1000/);
+  assert.equal(parseObjects(flow(999), ctx)[0]!.jmesPath.length, 999);
+  // The largest valid spec in block style fits the token bound.
+  const block = '- objectName: a\n  objectType: secretsmanager\n  jmesPath:\n' + Array.from({ length: 999 }, (_, i) => `    - path: k\n      objectAlias: c${i}\n`).join('');
+  assert.equal(parseObjects(block, ctx)[0]!.jmesPath.length, 999);
+});
+
 test('filePermission with setuid, setgid or sticky bits is refused, naming the field', () => {
   for (const mode of ['4755', '2755', '1755', '7777']) {
     assert.throws(() => parseObjects(`- objectName: a\n  objectType: secretsmanager\n  filePermission: "${mode}"\n`, ctx), /objects\[0\] filePermission: ".*" sets setuid, setgid or sticky bits/);
