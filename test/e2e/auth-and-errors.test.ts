@@ -258,3 +258,38 @@ test('the mount deadline is honoured: outstanding AWS calls are abandoned, the s
   assert.equal(readTree(target)['app-secret']!.contents, 'TOP-SECRET-VALUE-1');
   void ROLE_ARN;
 });
+
+test('transient STS, agent and AWS failures are retried inside the mount, then reported final (UNKNOWN) as transient', async () => {
+  // STS 5xx in the only region: the SDK's retries, then the mount's rounds.
+  e2e.env.proxy.setFault({ service: 'sts', fault: { kind: 'status', status: 503 } });
+  await assert.rejects(
+    e2e.provider.client.mount(mountRequest(e2e.env, { pod: createPod(e2e.env), parameters: params() })),
+    rejectsWith(grpc.status.UNKNOWN, /sts AssumeRoleWithWebIdentity .* failed in region us-east-1 \(HTTP 503\).*\(transient: server error\); still failing after 3 attempts/),
+  );
+  e2e.env.proxy.clearFaults();
+
+  // STS 5xx twice, then healthy: the mount succeeds without the pod seeing anything.
+  e2e.env.proxy.setFault({ service: 'sts', fault: { kind: 'status', status: 500 }, times: 4 });
+  const recovered = targetDir();
+  await e2e.provider.client.mount(mountRequest(e2e.env, { pod: createPod(e2e.env), target: recovered, parameters: params() }));
+  assert.equal(readTree(recovered)['app-secret']!.contents, 'TOP-SECRET-VALUE-1');
+  e2e.env.proxy.clearFaults();
+
+  // Both agent endpoints answer 500: tried on both address families, each round.
+  e2e.env.agent.setFault({ kind: 'status', status: 500 });
+  e2e.env.agentIpv6.setFault({ kind: 'status', status: 500 });
+  await assert.rejects(
+    e2e.provider.client.mount(mountRequest(e2e.env, { pod: createPod(e2e.env), parameters: params({ usePodIdentity: 'true' }) })),
+    rejectsWith(grpc.status.UNKNOWN, /pod-identity-agent GetCredentials .*\(HTTP 500\).*\(transient: server error\); still failing after 3 attempts/),
+  );
+  assert.equal(e2e.env.agent.count() + e2e.env.agentIpv6.count(), 6);
+  e2e.env.agent.clearFaults();
+  e2e.env.agentIpv6.clearFaults();
+
+  // Connection resets from Secrets Manager without a failover region.
+  e2e.env.proxy.setFault({ service: 'secretsmanager', fault: { kind: 'reset' } });
+  await assert.rejects(
+    e2e.provider.client.mount(mountRequest(e2e.env, { pod: createPod(e2e.env), parameters: params() })),
+    rejectsWith(grpc.status.UNKNOWN, /objects\[0\] "app-secret": secretsmanager GetSecretValue .*\(transient: network error or timeout\); still failing after 2 attempts/),
+  );
+});

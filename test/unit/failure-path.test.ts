@@ -210,3 +210,26 @@ test('jmesPath fan-out and JSON nesting are bounded before buffers are made', ()
   const deepValue = { ...fetched, value } as FetchedObject;
   assert.throws(() => extractJmesPath(deepValue), (err: unknown) => err instanceof ValueError && /deeper than 128 levels/.test(err.message));
 });
+
+test('the mount queue is bounded in requests and bytes; overload is a final transient failure, and leaving frees the room', async () => {
+  const { MountGate } = await import('../../src/server/mount-gate.js');
+  const gate = new MountGate(1, { maxQueued: 2, maxQueuedBytes: 1000 });
+  const never = new AbortController().signal;
+  const release = await gate.enter(never);
+  const leaving = new AbortController();
+  const first = gate.enter(leaving.signal, undefined, 600);
+  await assert.rejects(gate.enter(never, undefined, 600), (err: unknown) => {
+    assert.ok(err instanceof TransientError);
+    assert.equal(toGrpcError(err, undefined).code, Status.UNKNOWN);
+    assert.match(err.message, /the provider is overloaded: 1 mounts running and 1 waiting/);
+    return true;
+  });
+  const second = gate.enter(never, undefined, 300);
+  await assert.rejects(gate.enter(never, undefined, 10), /overloaded/, 'at most two waiting');
+  leaving.abort();
+  await assert.rejects(first, (err: Error) => err.name === 'AbortError');
+  const third = gate.enter(never, undefined, 600); // the aborted waiter's bytes were given back
+  release();
+  (await second)();
+  (await third)();
+});
