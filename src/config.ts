@@ -47,7 +47,8 @@ const FLAGS: readonly FlagSpec[] = [
   { name: 'shutdown-timeout', kind: 'duration', default: '25s', help: 'On SIGTERM, how long in-flight mounts may take before the provider exits anyway' },
   { name: 'max-concurrent-mounts', kind: 'int', default: '32', help: 'Mounts served at once; more wait in a queue' },
   { name: 'log-level', kind: 'string', default: 'info', help: 'Log level: trace, debug, info, warn, error, fatal or silent' },
-  { name: 'help', kind: 'bool', default: 'false', help: 'Print this help and exit' },
+  { name: 'help', kind: 'bool', default: 'false', help: 'Print this help and exit (also -h)' },
+  { name: 'version', kind: 'bool', default: 'false', help: 'Print the version and exit' },
 ];
 
 export class UsageError extends Error {
@@ -60,6 +61,7 @@ export class UsageError extends Error {
 export interface ParsedArgs {
   config: Config;
   help: boolean;
+  version: boolean;
   /** Non-fatal problems to log once a logger exists (Go logs and ignores them). */
   warnings: string[];
   /** Arguments after the flags (subcommands use them). */
@@ -82,7 +84,9 @@ export function parseFlagValues(argv: readonly string[], specs: readonly FlagSpe
     }
     const body = arg.replace(/^--?/, '');
     const eq = body.indexOf('=');
-    const name = eq >= 0 ? body.slice(0, eq) : body;
+    let name = eq >= 0 ? body.slice(0, eq) : body;
+    // Go's flag package accepts -h as well as -help for the usage text.
+    if (name === 'h' && specs.some((f) => f.name === 'help')) name = 'help';
     const spec = specs.find((f) => f.name === name);
     if (!spec) throw new UsageError(`flag provided but not defined: -${name}`);
     if (eq >= 0) {
@@ -162,6 +166,7 @@ export function parseArgs(argv: readonly string[], specs: readonly FlagSpec[] = 
       maxConcurrentMounts,
     },
     help: bool('help'),
+    version: specs.some((f) => f.name === 'version') && bool('version'),
     warnings,
     rest,
   };

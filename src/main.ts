@@ -8,6 +8,7 @@ import { AwsClients } from './aws/clients.js';
 import { PodCredentialsResolver } from './auth/credentials.js';
 import { helpText, parseArgs, UsageError, type Config } from './config.js';
 import { FetchCoalescer } from './fetch/fetch-objects.js';
+import { kubernetesConfigProblem } from './kube/config-check.js';
 import { connectCoreV1, KubeLookups } from './kube/lookups.js';
 import { TokenBucket } from './kube/rate-limiter.js';
 import { createLogger, type Logger } from './log.js';
@@ -42,12 +43,23 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${helpText()}\n`);
     return 0;
   }
+  if (parsed.version) {
+    process.stdout.write(`${RUNTIME_NAME} ${VERSION}\n`);
+    return 0;
+  }
   if (parsed.rest.length > 0) {
     process.stderr.write(`unexpected argument "${parsed.rest[0]}"\n\n${helpText()}\n`);
     return 2;
   }
   const log = createLogger(parsed.config.logLevel);
   for (const warning of parsed.warnings) log.warn(warning);
+  // Every IRSA mount reads its service account, and a mount without a region reads its node:
+  // without a Kubernetes configuration every such mount would fail, so do not start at all.
+  const kubeProblem = kubernetesConfigProblem(parsed.config.kubeconfig, process.env);
+  if (kubeProblem) {
+    log.fatal(kubeProblem);
+    return 1;
+  }
   return serve(parsed.config, log);
 }
 

@@ -253,3 +253,17 @@ test('mount subcommand: one mount with the default AWS credential chain, files l
   assert.equal(noRegion.code, 1);
   assert.match(noRegion.stderr, /no region: set the region parameter, --region or AWS_REGION/);
 });
+
+test('start-up: --version and -h answer and exit 0; without a Kubernetes configuration the provider refuses to start, saying how to fix it', async () => {
+  const version = await run(['--version']);
+  assert.equal(version.code, 0);
+  assert.match(version.stdout, /^secrets-store-csi-driver-provider-aws \d+\.\d+\.\d+/);
+  const help = await run(['-h']);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /--provider-volume/);
+  const volume = targetDir();
+  const refused = await run([`--provider-volume=${volume}`, '--metrics-addr=']);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stdout + refused.stderr, /no Kubernetes configuration: .*pass --kubeconfig=PATH/);
+  assert.ok(!existsSync(join(volume, 'aws.sock')), 'no socket was created');
+});

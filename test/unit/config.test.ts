@@ -49,3 +49,25 @@ test('Go duration syntax', () => {
   assert.equal(parseGoDuration('5'), undefined);
   assert.equal(parseGoDuration('5 s'), undefined);
 });
+
+test('-h, -help and --help ask for the usage text, as Go\'s flag package accepts; --version asks for the version', () => {
+  for (const flag of ['-h', '--h', '-help', '--help']) assert.equal(parseArgs([flag]).help, true, flag);
+  assert.equal(parseArgs([]).help, false);
+  assert.equal(parseArgs(['--version']).version, true);
+  assert.equal(parseArgs(['-version']).version, true);
+  assert.equal(parseArgs([]).version, false);
+});
+
+test('start-up needs a Kubernetes configuration: a readable --kubeconfig, or the in-cluster one', async () => {
+  const { kubernetesConfigProblem, IN_CLUSTER_CA, IN_CLUSTER_TOKEN } = await import('../../src/kube/config-check.js');
+  const inCluster = { KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443' };
+  const all = () => true;
+  assert.equal(kubernetesConfigProblem('', inCluster, all), undefined);
+  assert.equal(kubernetesConfigProblem('/etc/kubeconfig', {}, (p) => p === '/etc/kubeconfig'), undefined);
+  assert.match(kubernetesConfigProblem('/nope', inCluster, (p) => p !== '/nope')!, /--kubeconfig \/nope cannot be read/);
+  const outside = kubernetesConfigProblem('', {}, () => false)!;
+  assert.match(outside, /no Kubernetes configuration: not running in a pod with a service account \(missing KUBERNETES_SERVICE_HOST, KUBERNETES_SERVICE_PORT, /);
+  assert.match(outside, /pass --kubeconfig=PATH/);
+  assert.match(kubernetesConfigProblem('', inCluster, (p) => p !== IN_CLUSTER_TOKEN)!, new RegExp(`missing ${IN_CLUSTER_TOKEN}\\)`));
+  assert.match(kubernetesConfigProblem('', inCluster, (p) => p !== IN_CLUSTER_CA)!, /ca\.crt/);
+});
