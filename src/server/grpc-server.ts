@@ -10,7 +10,7 @@ import type { MountGate } from './mount-gate.js';
 import { performMount, type MountDeps, type MountResponseMessage, type MountSummary } from '../mount.js';
 import type { MountRequestMessage } from '../plan/request.js';
 import { csiDriverProviderService } from './proto.js';
-import { toGrpcError } from './status.js';
+import { describeCauses, toGrpcError } from './status.js';
 import { DeadlineError, ProviderError } from '../errors.js';
 import { MAX_GRPC_RECEIVE_BYTES } from '../limits.js';
 
@@ -95,7 +95,7 @@ async function handleMount(
       {
         ...logged(), outcome: 'error', grpcCode: mapped.code, errorCode: mapped.errorCode, error: mapped.details,
         // A bug: its stack and cause chain are what a maintainer needs (our errors never carry secret values).
-        ...(unexpected && { cause: describeUnexpected(err) }),
+        ...(unexpected && { cause: describeCauses(err) }),
       },
       'mount failed',
     );
@@ -122,13 +122,6 @@ function requestBytes(request: MountRequestMessage | undefined): number {
   return 2 * ((request?.attributes?.length ?? 0) + (request?.target_path?.length ?? 0)) + 1024;
 }
 
-function describeUnexpected(err: unknown): string {
-  const parts: string[] = [];
-  for (let e: unknown = err, depth = 0; e !== undefined && depth < 5; e = (e as { cause?: unknown })?.cause, depth++) {
-    parts.push(e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : String(e));
-  }
-  return parts.join('\ncaused by: ').slice(0, 4000);
-}
 
 export function bindUnixSocket(server: Server, socketPath: string): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -40,3 +40,15 @@ export function toGrpcError(err: unknown, podLabel: string | undefined): MappedE
   // Not one of ours: a bug. Say so without echoing arbitrary data; the log line carries the cause.
   return { code: Status.INTERNAL, details: `${prefix}internal error (${(err as Error)?.name ?? 'unknown'}); see the provider logs`, errorCode: 'Internal' };
 }
+
+/**
+ * An unexpected error's stack and cause chain, for the log line (a maintainer's view;
+ * the user's message stays generic). Our errors never carry secret values or tokens.
+ */
+export function describeCauses(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err, depth = 0; e !== undefined && depth < 5; e = (e as { cause?: unknown } | null)?.cause, depth++) {
+    parts.push(e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : String(e));
+  }
+  return parts.join('\ncaused by: ').slice(0, 4000);
+}

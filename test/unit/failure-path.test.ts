@@ -12,7 +12,7 @@ import {
   ObjectSpecError, RequestError, SetupError, TargetPathError, TransientError, ValueError, type AwsFailureClass,
 } from '../../src/errors.js';
 import { BothRegionsFailedError } from '../../src/fetch/failover.js';
-import { FINAL_CODES, toGrpcError } from '../../src/server/status.js';
+import { describeCauses, FINAL_CODES, toGrpcError } from '../../src/server/status.js';
 import { retryTransient, RetriesExhaustedError } from '../../src/util/retry.js';
 import { isRegionName, PARTITION_REGION_PATTERNS } from '../../src/plan/regions.js';
 import { parseObjects, type ObjectsContext } from '../../src/plan/objects.js';
@@ -232,4 +232,13 @@ test('the mount queue is bounded in requests and bytes; overload is a final tran
   release();
   (await second)();
   (await third)();
+});
+
+test('an unexpected error is logged with its stack and cause chain (the user sees a generic message)', () => {
+  const root = Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' });
+  const bug = new TypeError('Cannot read properties of undefined', { cause: root });
+  const logged = describeCauses(bug);
+  assert.match(logged, /^TypeError: Cannot read properties of undefined\n\s+at /);
+  assert.match(logged, /caused by: Error: EIO: i\/o error, read/);
+  assert.doesNotMatch(toGrpcError(bug, undefined).details, /EIO/);
 });
