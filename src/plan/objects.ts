@@ -6,6 +6,7 @@ import jmespath from 'jmespath';
 import { LRUCache } from 'lru-cache';
 import { Lexer, Parser, parseDocument, visit } from 'yaml';
 import { ObjectSpecError } from '../errors.js';
+import { editDistance } from '../util/edit-distance.js';
 import {
   MAX_JMESPATH_EXPRESSION_BYTES, MAX_JMESPATH_NESTING, MAX_MOUNT_FILES, MAX_OBJECTS, MAX_OBJECTS_MEMO_BYTES, MAX_OBJECTS_YAML_BYTES, MAX_OBJECTS_YAML_NESTING, MAX_OBJECTS_YAML_TOKENS,
 } from '../limits.js';
@@ -65,7 +66,7 @@ type Raw = Record<string, unknown>;
 export function parseObjects(text: string | undefined, ctx: ObjectsContext): ObjectPlan[] {
   const entries = parseYamlList(text ?? '');
   checkFileCount(entries);
-  const plans = entries.map((raw, index) => planObject(raw, index, ctx));
+  const plans = entries.map((raw, index) => planObject(raw, index, ctx)!);
   checkUniqueness(plans, (problem) => {
     throw problem;
   });
@@ -125,19 +126,22 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/** Every problem in `objects`, for the linter: one per object at most, plus duplicates. */
-export function findObjectProblems(text: string | undefined, ctx: ObjectsContext): ObjectSpecError[] {
+/** Every problem in `objects`, for the linter: every field of every object, plus duplicates. */
+export function findObjectProblems(text: string | undefined, ctx: ObjectsContext, lineOffset = 0): ObjectSpecError[] {
   const problems: ObjectSpecError[] = [];
   let entries: unknown[];
   try {
-    entries = parseYamlList(text ?? '');
+    entries = parseYamlList(text ?? '', lineOffset);
+    checkFileCount(entries);
   } catch (err) {
-    return [err as ObjectSpecError];
+    if (!(err instanceof ObjectSpecError)) throw err;
+    return [err];
   }
   const plans: ObjectPlan[] = [];
   entries.forEach((raw, index) => {
     try {
-      plans.push(planObject(raw, index, ctx));
+      const plan = planObject(raw, index, ctx, (problem) => problems.push(problem));
+      if (plan) plans.push(plan);
     } catch (err) {
       if (!(err instanceof ObjectSpecError)) throw err;
       problems.push(err);
@@ -147,7 +151,56 @@ export function findObjectProblems(text: string | undefined, ctx: ObjectsContext
   return problems.sort((a, b) => (a.index ?? -1) - (b.index ?? -1));
 }
 
-function parseYamlList(text: string): unknown[] {
+const KNOWN_OBJECT_FIELDS = ['objectName', 'objectType', 'objectAlias', 'objectVersion', 'objectVersionLabel', 'filePermission', 'jmesPath', 'failoverObject'];
+const KNOWN_JMESPATH_FIELDS = ['path', 'objectAlias', 'filePermission'];
+const KNOWN_FAILOVER_FIELDS = ['objectName', 'objectVersion', 'objectVersionLabel'];
+
+/**
+ * Keys the provider does not read (a typo such as `objectAlais` silently names the file
+ * after the object). Field names match case-insensitively, as they do when mounting.
+ */
+export function findUnknownObjectFields(text: string | undefined): ObjectSpecError[] {
+  let entries: unknown[];
+  try {
+    entries = parseYamlList(text ?? '');
+  } catch {
+    return []; // reported by findObjectProblems
+  }
+  const out: ObjectSpecError[] = [];
+  const isMap = (v: unknown): v is Raw => v !== null && typeof v === 'object' && !Array.isArray(v);
+  const unknown = (raw: Raw, known: string[], index: number, prefix: string) => {
+    for (const key of Object.keys(raw)) {
+      if (!known.some((k) => k.toLowerCase() === key.toLowerCase())) {
+        const hint = closest(key, known);
+        out.push(new ObjectSpecError(index, `${prefix}${key}`, `is not a field the provider reads${hint ? ` (did you mean ${prefix}${hint}?)` : ''}`));
+      }
+    }
+  };
+  entries.forEach((entry, index) => {
+    if (!isMap(entry)) return;
+    unknown(entry, KNOWN_OBJECT_FIELDS, index, '');
+    const jmes = lookup(entry, 'jmesPath');
+    if (Array.isArray(jmes)) jmes.forEach((j, i) => isMap(j) && unknown(j, KNOWN_JMESPATH_FIELDS, index, `jmesPath[${i}].`));
+    let failover = lookup(entry, 'failoverObject');
+    if (Array.isArray(failover) && failover.length === 1) failover = failover[0];
+    if (isMap(failover)) unknown(failover, KNOWN_FAILOVER_FIELDS, index, 'failoverObject.');
+  });
+  return out;
+}
+
+/** The known name within two edits of `key`, for a "did you mean". */
+function closest(key: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const k of known) {
+    const d = editDistance(key.toLowerCase(), k.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [k, d];
+  }
+  return best;
+}
+
+/** `lineOffset`: lines before the text in its file, so YAML positions are file lines (the linter). */
+function parseYamlList(text: string, lineOffset = 0): unknown[] {
   if (Buffer.byteLength(text) > MAX_OBJECTS_YAML_BYTES) {
     throw new ObjectSpecError(undefined, 'objects', `is larger than ${MAX_OBJECTS_YAML_BYTES} bytes`);
   }
@@ -158,7 +211,7 @@ function parseYamlList(text: string): unknown[] {
   const doc = parseDocument(text, { schema: 'failsafe', uniqueKeys: false, prettyErrors: true });
   if (doc.errors.length > 0) {
     const first = doc.errors[0]!;
-    const where = first.linePos?.[0] ? ` at line ${first.linePos[0].line}, column ${first.linePos[0].col}` : '';
+    const where = first.linePos?.[0] ? ` at line ${first.linePos[0].line + lineOffset}, column ${first.linePos[0].col}` : '';
     const reason = first.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
     throw new ObjectSpecError(undefined, 'objects', `is not valid YAML${where}: ${reason}`);
   }
@@ -262,54 +315,102 @@ function list(raw: Raw, name: string, index: number): Raw[] {
 
 // ---- one object ----
 
-function planObject(value: unknown, index: number, ctx: ObjectsContext): ObjectPlan {
-  const raw = asMap(value, index, undefined);
-  const objectName = str(raw, 'objectName', index);
-  if (!objectName) throw new ObjectSpecError(index, 'objectName', 'is required');
+/**
+ * Runs one rule. Without a sink the first problem throws (the server: the first failing
+ * check decides the error, in the Go provider's order); with one, problems are collected
+ * and planning goes on with whatever does not depend on the failed rule (the linter).
+ */
+type Check = <T>(rule: () => T) => T | undefined;
 
-  const declaredType = str(raw, 'objectType', index);
-  const objectType = resolveObjectType(objectName, declaredType, ctx.primaryRegion, index, 'objectName');
-  const objectAlias = str(raw, 'objectAlias', index);
-  const objectVersion = str(raw, 'objectVersion', index);
-  const objectVersionLabel = str(raw, 'objectVersionLabel', index);
+function checker(sink: ((problem: ObjectSpecError) => void) | undefined): Check {
+  if (!sink) return (rule) => rule();
+  return (rule) => {
+    try {
+      return rule();
+    } catch (err) {
+      if (!(err instanceof ObjectSpecError)) throw err;
+      sink(err);
+      return undefined;
+    }
+  };
+}
+
+function planObject(value: unknown, index: number, ctx: ObjectsContext, sink?: (problem: ObjectSpecError) => void): ObjectPlan | undefined {
+  const check = checker(sink);
+  let failed = false;
+  const must: Check = (rule) =>
+    check(() => {
+      try {
+        return rule();
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
+    });
+
+  const raw = asMap(value, index, undefined);
+  const objectName = must(() => {
+    const name = str(raw, 'objectName', index);
+    if (!name) throw new ObjectSpecError(index, 'objectName', 'is required');
+    return name;
+  });
+  const declaredType = must(() => str(raw, 'objectType', index));
+  const objectType = objectName === undefined ? undefined : must(() => resolveObjectType(objectName, declaredType, ctx.primaryRegion, index, 'objectName'));
+  const objectAlias = must(() => str(raw, 'objectAlias', index));
+  const objectVersion = must(() => str(raw, 'objectVersion', index));
+  const objectVersionLabel = must(() => str(raw, 'objectVersionLabel', index));
 
   if (objectType === 'ssmparameter' && objectVersion && objectVersionLabel) {
-    throw new ObjectSpecError(index, 'objectVersion', `SSM parameter "${objectName}" cannot specify both objectVersion and objectVersionLabel`);
+    must(() => {
+      throw new ObjectSpecError(index, 'objectVersion', `SSM parameter "${objectName}" cannot specify both objectVersion and objectVersionLabel`);
+    });
   }
 
-  const mode = parseFilePermission(str(raw, 'filePermission', index), ctx.defaultMode, index, 'filePermission');
-  checkNameIsSafe(objectName, index, 'objectName');
-  if (objectAlias) checkNameIsSafe(objectAlias, index, 'objectAlias');
-  const fileName = toFileName(objectAlias ?? objectName, ctx.translation, index, objectAlias ? 'objectAlias' : 'objectName');
+  const mode = must(() => parseFilePermission(str(raw, 'filePermission', index), ctx.defaultMode, index, 'filePermission'));
+  if (objectName !== undefined) must(() => checkNameIsSafe(objectName, index, 'objectName'));
+  if (objectAlias) must(() => checkNameIsSafe(objectAlias, index, 'objectAlias'));
+  const nameForFile = objectAlias ?? objectName;
+  const fileName = nameForFile === undefined ? undefined : must(() => toFileName(nameForFile, ctx.translation, index, objectAlias ? 'objectAlias' : 'objectName'));
 
-  const jmesPath = list(raw, 'jmesPath', index).map((entry, i) => {
+  const entries = must(() => list(raw, 'jmesPath', index)) ?? [];
+  const jmesPath = entries.map((entry, i): JmesPathPlan | undefined => {
     const field = `jmesPath[${i}].`;
-    const path = str(entry, 'path', index, field);
-    const alias = str(entry, 'objectAlias', index, field);
-    if (!path) throw new ObjectSpecError(index, `${field}path`, 'is required');
-    if (!alias) throw new ObjectSpecError(index, `${field}objectAlias`, 'is required');
-    const bound = jmesPathBoundProblem(path);
-    if (bound) throw new ObjectSpecError(index, `${field}path`, `(objectAlias "${alias}") ${bound}`);
-    try {
-      jmespath.compile(path);
-    } catch (err) {
-      throw new ObjectSpecError(index, `${field}path`, `"${path}" (objectAlias "${alias}") is not a valid JMESPath expression: ${(err as Error).message}`);
+    const path = must(() => {
+      const p = str(entry, 'path', index, field);
+      if (!p) throw new ObjectSpecError(index, `${field}path`, 'is required');
+      return p;
+    });
+    const alias = must(() => {
+      const a = str(entry, 'objectAlias', index, field);
+      if (!a) throw new ObjectSpecError(index, `${field}objectAlias`, 'is required');
+      return a;
+    });
+    if (path !== undefined) {
+      must(() => {
+        const bound = jmesPathBoundProblem(path);
+        if (bound) throw new ObjectSpecError(index, `${field}path`, `(objectAlias "${alias ?? ''}") ${bound}`);
+        try {
+          jmespath.compile(path);
+        } catch (err) {
+          throw new ObjectSpecError(index, `${field}path`, `"${path}" (objectAlias "${alias ?? ''}") is not a valid JMESPath expression: ${(err as Error).message}`);
+        }
+      });
     }
-    checkNameIsSafe(alias, index, `${field}objectAlias`);
-    return {
-      path,
-      objectAlias: alias,
-      fileName: toFileName(alias, ctx.translation, index, `${field}objectAlias`),
-      mode: parseFilePermission(str(entry, 'filePermission', index, field), mode, index, `${field}filePermission`),
-    };
+    if (alias !== undefined) must(() => checkNameIsSafe(alias, index, `${field}objectAlias`));
+    const entryFile = alias === undefined ? undefined : must(() => toFileName(alias, ctx.translation, index, `${field}objectAlias`));
+    const entryMode = must(() => parseFilePermission(str(entry, 'filePermission', index, field), mode ?? ctx.defaultMode, index, `${field}filePermission`));
+    if (path === undefined || alias === undefined || entryFile === undefined || entryMode === undefined) return undefined;
+    return { path, objectAlias: alias, fileName: entryFile, mode: entryMode };
   });
 
-  const failoverObject = planFailoverObject(raw, index, ctx, {
-    objectName, declaredType, objectType, objectAlias, objectVersion,
-  });
+  const failoverObject =
+    objectName === undefined || objectType === undefined
+      ? undefined
+      : must(() => planFailoverObject(raw, index, ctx, { objectName, declaredType, objectType, objectAlias, objectVersion }));
 
+  if (failed || objectName === undefined || objectType === undefined || fileName === undefined || mode === undefined) return undefined;
   return {
-    index, objectName, objectType, fileName, mode, jmesPath,
+    index, objectName, objectType, fileName, mode, jmesPath: jmesPath as JmesPathPlan[],
     ...(objectAlias && { objectAlias }),
     ...(objectVersion && { objectVersion }),
     ...(objectVersionLabel && { objectVersionLabel }),

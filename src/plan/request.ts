@@ -194,11 +194,7 @@ export function planMount(
 ): MountPlan {
   const { attributes, pod } = parsed;
 
-  const usePodIdentityText = attributes[ATTR.usePodIdentity] ?? '';
-  const usePodIdentity = usePodIdentityText === '' ? false : parseGoBool(usePodIdentityText);
-  if (usePodIdentity === undefined) {
-    throw new RequestError(`failed to parse usePodIdentity value "${usePodIdentityText.slice(0, 40)}": use "true" or "false"`);
-  }
+  const usePodIdentity = parseUsePodIdentity(attributes[ATTR.usePodIdentity]);
 
   const auth = planAuth(parsed, usePodIdentity, attributes[ATTR.preferredAddressType] ?? '');
   const translation = parsePathTranslation(attributes[ATTR.pathTranslation]);
@@ -232,6 +228,16 @@ function planAuth(parsed: ParsedRequest, usePodIdentity: boolean, preferredAddre
     throw new RequestError(`attributes ${ATTR.podNamespace} and ${ATTR.serviceAccount} are required to find the pod's IAM role`);
   }
   return { mode: 'irsa', token, namespace, serviceAccount };
+}
+
+/** Absent or empty: false (IRSA); otherwise Go's boolean spellings. */
+export function parseUsePodIdentity(value: string | undefined): boolean {
+  const text = value ?? '';
+  const usePodIdentity = text === '' ? false : parseGoBool(text);
+  if (usePodIdentity === undefined) {
+    throw new RequestError(`failed to parse usePodIdentity value "${text.slice(0, 40)}": use "true" or "false"`);
+  }
+  return usePodIdentity;
 }
 
 /** Absent: "_"; "False" in any case: no translation; else exactly one character. */

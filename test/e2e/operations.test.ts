@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -221,16 +221,17 @@ test('validate: every problem with file, object index and field; other kinds ski
   assert.equal(bad.code, 1);
   for (const expected of [
     /spc\.yaml: SecretProviderClass broken \(document 2\): error: failoverRegion us-east-1 cannot be the same as the primary region/,
-    /broken .*: error: usePodIdentity "sure" is not a boolean/,
+    /broken .*: error: failed to parse usePodIdentity value "sure": use "true" or "false"/,
     /broken .*: error: objects\[0\] objectType: is required for "plain"/,
     /broken .*: error: objects\[1\] jmesPath\[0\]\.path: "a\[" \(objectAlias "x"\) is not a valid JMESPath expression/,
     /broken .*: error: objects\[2\] objectName: the region of ARN .* must match region us-east-1/,
-    /2 SecretProviderClasses checked, 5 errors/,
+    /spc\.yaml:15: SecretProviderClass broken .*: error: objects\[0\] objectType: is required for "plain"/,
+    /2 SecretProviderClasses checked, 5 errors, 0 warnings/,
   ]) assert.match(bad.stdout, expected);
   assert.doesNotMatch(bad.stdout, /ignored|SecretProviderClass fine/);
   const good = await run(['validate', ...['IRSA', 'PodIdentity', 'JMESPath', 'Failover', 'SSM'].map((n) => `examples/ExampleSecretProviderClass-${n}.yaml`)]);
   assert.equal(good.code, 0, good.stdout);
-  assert.match(good.stdout, /5 SecretProviderClasses checked, 0 errors/);
+  assert.match(good.stdout, /5 SecretProviderClasses checked, 0 errors, 0 warnings/);
   assert.equal((await run(['validate'])).code, 2);
 });
 
@@ -266,4 +267,47 @@ test('start-up: --version and -h answer and exit 0; without a Kubernetes configu
   assert.equal(refused.code, 1);
   assert.match(refused.stdout + refused.stderr, /no Kubernetes configuration: .*pass --kubeconfig=PATH/);
   assert.ok(!existsSync(join(volume, 'aws.sock')), 'no socket was created');
+});
+
+test('validate: every problem of an object, unknown keys (warnings, --strict errors), misspelled kind and parameters, JSON output, file lines', async () => {
+  const dir = targetDir();
+  const spc = (name: string, body: string) => `apiVersion: secrets-store.csi.x-k8s.io/v1\nkind: SecretProviderClass\nmetadata: {name: ${name}}\nspec:\n  provider: aws\n${body}`;
+  const file = join(dir, 'spc.yaml');
+  writeFileSync(file, [
+    spc('many', '  parameters:\n    region: us-east-1\n    regoin: us-west-2\n    objects: |\n      - objectName: a\n        objectType: secretsmanager\n        filePermission: "4755"\n        objectAlais: b\n        jmesPath:\n          - path: "x["\n            objectAlias: "../y"\n'),
+    'apiVersion: secrets-store.csi.x-k8s.io/v1\nkind: SecretProviderClas\nmetadata: {name: typo}\nspec: {provider: aws}\n',
+    spc('noparams', '  parameter:\n    region: us-east-1\n'),
+    spc('noregion', '  parameters:\n    objects: |\n      - objectName: plain\n        objectType: ssmparameter\n'),
+    spc('badyaml', '  parameters:\n    region: us-east-1\n    objects: |\n      - objectName: a\n        objectType: [unclosed\n'),
+  ].join('---\n'));
+  const text = await run(['validate', file]);
+  assert.equal(text.code, 1);
+  for (const expected of [
+    /spc\.yaml:8: SecretProviderClass many \(document 1\): warning: spec\.parameters\.regoin is not a parameter the AWS provider reads \(did you mean region\?\)/,
+    /spc\.yaml:10: SecretProviderClass many .*: error: objects\[0\] filePermission: "4755" sets setuid, setgid or sticky bits/,
+    /spc\.yaml:10: SecretProviderClass many .*: error: objects\[0\] jmesPath\[0\]\.path: "x\[" .* is not a valid JMESPath expression/,
+    /spc\.yaml:10: SecretProviderClass many .*: error: objects\[0\] jmesPath\[0\]\.objectAlias: "\.\.\/y" must not be "\." or have a "\.\." path element/,
+    /spc\.yaml:10: SecretProviderClass many .*: warning: objects\[0\] objectAlais: is not a field the provider reads \(did you mean objectAlias\?\)/,
+    /spc\.yaml:\d+: SecretProviderClas typo \(document 2\): error: kind "SecretProviderClas" is not SecretProviderClass: misspelled\?/,
+    /SecretProviderClass noparams \(document 3\): error: spec\.parameters is missing \(found spec\.parameter: misspelled\?\)/,
+    new RegExp(`SecretProviderClass badyaml \\(document 5\\): error: objects: is not valid YAML at line ${readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes('[unclosed')) + 2}, column`),
+    /4 SecretProviderClasses checked, 6 errors, 2 warnings/,
+  ]) assert.match(text.stdout, expected);
+  // The region note only where ARNs are checked.
+  assert.doesNotMatch(text.stdout, /noregion.*ARNs/);
+
+  const strict = await run(['validate', '--strict', '--output', 'json', file]);
+  assert.equal(strict.code, 1);
+  const report = JSON.parse(strict.stdout) as { classes: number; errors: number; warnings: number; problems: Array<{ file: string; line?: number; where: string; severity: string; message: string }> };
+  assert.equal(report.classes, 4);
+  assert.equal(report.errors, 8);
+  assert.equal(report.warnings, 0);
+  assert.ok(report.problems.every((p) => p.file === file && p.severity === 'error'));
+  assert.ok(report.problems.some((p) => p.line === 10 && /objectAlais/.test(p.message)));
+
+  const arnFile = join(dir, 'arn.yaml');
+  writeFileSync(arnFile, spc('arn', '  parameters:\n    objects: |\n      - objectName: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:s"\n'));
+  const arn = await run(['validate', '--output=json', arnFile]);
+  assert.equal(arn.code, 0, arn.stdout);
+  assert.match(arn.stdout, /ARNs were checked against eu-west-1/);
 });
