@@ -10,7 +10,7 @@ await build({
   outfile: 'dist/main.js',
   bundle: true,
   platform: 'node',
-  target: 'node20',
+  target: 'node22',
   format: 'esm',
   // Prefer the packages' ESM builds ("module" before "main"): the AWS SDK's dist-cjs is one file per
   // package with every command and model of the service; its dist-es tree-shakes to what we import.
@@ -22,6 +22,9 @@ await build({
   sourcemap: false,
   legalComments: 'none',
   loader: { '.proto': 'text' },
+  // whatwg-url (under @kubernetes/client-node) requires Node's deprecated punycode module, which prints
+  // a DeprecationWarning on Node 22 into the provider's log; the userland package is the same code.
+  alias: { punycode: 'punycode/punycode.js' },
   define: { __PROVIDER_VERSION__: JSON.stringify(version) },
   // Some dependencies are CommonJS and call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },

@@ -76,7 +76,12 @@ async function mountOnce(values: Map<string, string>, version: string): Promise<
 
   // Your own credentials, from the default chain: this command never sees a pod token.
   const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
-  const own = await defaultProvider()();
+  const own = await defaultProvider()().catch((err: Error) => {
+    throw new Error(
+      `no AWS credentials: this command uses your own, from the default chain (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, ` +
+        `AWS_PROFILE, an SSO session: aws sso login, or an instance role). The SDK said: ${err.message.split('\n')[0]}`,
+    );
+  });
   const identityKey = `local:${createHash('sha256').update(own.accessKeyId).digest('hex').slice(0, 16)}`;
   const clients = new AwsClients(`${RUNTIME_NAME}:${version}`);
   const signal = AbortSignal.timeout(120_000);

@@ -43,7 +43,7 @@ export async function mountSpc(env: TestEnvironment, client: ProviderClient, spc
   for (const o of objects) {
     const name = String(o.objectName ?? '');
     const type = String(o.objectType ?? (name.startsWith('arn:aws:ssm:') ? 'ssmparameter' : 'secretsmanager'));
-    const keys = ((o.jmesPath ?? []) as Array<{ path: string }>).map((j) => j.path);
+    const keys = (Array.isArray(o.jmesPath) ? (o.jmesPath as Array<{ path?: unknown }>) : []).map((j) => j?.path).filter((p): p is string => typeof p === 'string');
     const targets: Array<[string, string]> = [[name, region]];
     const failover = (Array.isArray(o.failoverObject) ? o.failoverObject[0] : o.failoverObject) as { objectName?: string } | undefined;
     if (parameters.failoverRegion) targets.push([failover?.objectName ?? name, parameters.failoverRegion]);

@@ -1,11 +1,11 @@
 // Unit tests for the concurrency helpers: the mount gate, in-flight
-// coalescing, the expiring single-flight cache and the token bucket.
+// coalescing and the expiring single-flight cache (the token bucket:
+// rate-limiter.test.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MountGate } from '../../src/server/mount-gate.js';
 import { InFlight } from '../../src/util/in-flight.js';
 import { ExpiringCache } from '../../src/cache.js';
-import { TokenBucket } from '../../src/kube/rate-limiter.js';
 
 const tick = () => new Promise((r) => setImmediate(r));
 
@@ -99,17 +99,4 @@ test('ExpiringCache: single flight, expiry, LRU bound, failed loads not cached',
   assert.equal(cache.size, 2, 'bounded');
   await assert.rejects(cache.get('d', async () => { throw new Error('boom'); }));
   assert.equal(await cache.get('d', load(7)), 7, 'a failure is not cached');
-});
-
-test('TokenBucket: burst then qps', async () => {
-  let now = 0;
-  const bucket = new TokenBucket(10, 3, () => now);
-  for (let i = 0; i < 3; i++) await bucket.take();
-  let fourth = false;
-  const p = bucket.take().then(() => (fourth = true));
-  await new Promise((r) => setTimeout(r, 20));
-  assert.equal(fourth, false, 'burst used up');
-  now += 100;
-  await p;
-  assert.equal(fourth, true);
 });
