@@ -1,22 +1,28 @@
 // The Kubernetes reads a mount needs: the IRSA role annotation of the pod's
 // service account, and the region label of the pod's node. Reads go through
 // @kubernetes/client-node (loaded on first use: it is the heaviest module we
-// have), are rate limited, and cached briefly per object.
+// have), are rate limited fairly per namespace, and cached briefly per object;
+// "not found" answers too, so a flood of mounts naming a service account that
+// does not exist costs one read per NOT_FOUND_TTL_MS, not one per mount.
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
-import { ExpiringCache } from '../cache.js';
-import { KubernetesError, PreconditionError } from '../errors.js';
+import { ExpiringCache, type Expiring } from '../cache.js';
+import { KubernetesError, MissingIdentityError, SetupError, TransientError } from '../errors.js';
 import { noopObserver, type Observer } from '../metrics.js';
+import { abortError, raceSignal } from '../util/abort.js';
+import { InFlight } from '../util/in-flight.js';
 import type { TokenBucket } from './rate-limiter.js';
 
 export const ROLE_ARN_ANNOTATION = 'eks.amazonaws.com/role-arn';
 export const REGION_LABEL = 'topology.kubernetes.io/region';
+/** How long a 404 (service account, pod, node) or a missing annotation/label is trusted: users fix these and retry. */
+const NOT_FOUND_TTL_MS = 5_000;
 
-/** The slice of CoreV1Api we use, so tests and callers agree on a small surface. */
+/** The slice of CoreV1Api we use, so tests and callers agree on a small surface. Readers should end the request when signal aborts. */
 export interface CoreV1Reader {
-  readNamespacedServiceAccount(p: { name: string; namespace: string }): Promise<{ metadata?: { annotations?: Record<string, string> } }>;
-  readNamespacedPod(p: { name: string; namespace: string }): Promise<{ spec?: { nodeName?: string } }>;
-  readNode(p: { name: string }): Promise<{ metadata?: { labels?: Record<string, string> } }>;
+  readNamespacedServiceAccount(p: { name: string; namespace: string }, signal?: AbortSignal): Promise<{ metadata?: { annotations?: Record<string, string> } }>;
+  readNamespacedPod(p: { name: string; namespace: string }, signal?: AbortSignal): Promise<{ spec?: { nodeName?: string } }>;
+  readNode(p: { name: string }, signal?: AbortSignal): Promise<{ metadata?: { labels?: Record<string, string> } }>;
 }
 
 export interface KubeLookupOptions {
@@ -24,13 +30,17 @@ export interface KubeLookupOptions {
   serviceAccountTtlMs?: number;
   /** Pods do not move and node labels hardly change: cache longer. */
   placementTtlMs?: number;
+  /** Time limit of one API request, from its rate-limit token to its answer, whoever waits for it. */
   requestTimeoutMs?: number;
 }
 
+/** A read's answer as cached: the object, or the message of its 404. */
+type Answer<T> = { found: T } | { notFound: string };
+
 export class KubeLookups {
-  private readonly roleArns = new ExpiringCache<string | undefined>(4096);
-  private readonly podNodes = new ExpiringCache<string>(4096);
-  private readonly nodeRegions = new ExpiringCache<string | undefined>(256);
+  private readonly serviceAccounts = new SharedLoads<Answer<string | undefined>>(4096);
+  private readonly podNodes = new SharedLoads<Answer<string>>(4096);
+  private readonly nodeRegions = new SharedLoads<Answer<string | undefined>>(256);
   private client: Promise<CoreV1Reader> | undefined;
   private readonly serviceAccountTtlMs: number;
   private readonly placementTtlMs: number;
@@ -47,70 +57,134 @@ export class KubeLookups {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
   }
 
-  /** The IAM role of a service account; PreconditionError when it has none. */
-  async roleArn(namespace: string, serviceAccount: string): Promise<string> {
-    const arn = await this.roleArns.get(`${namespace}/${serviceAccount}`, async () => {
-      const sa = await this.read('serviceaccounts', `service account ${serviceAccount} (namespace: ${namespace})`, (api) =>
-        api.readNamespacedServiceAccount({ name: serviceAccount, namespace }),
+  /**
+   * The IAM role of a service account; MissingIdentityError when it has none.
+   * Rejects with an AbortError as soon as signal aborts.
+   */
+  async roleArn(namespace: string, serviceAccount: string, signal: AbortSignal): Promise<string> {
+    const what = `service account ${serviceAccount} (namespace: ${namespace})`;
+    const answer = await this.serviceAccounts.get(`${namespace}/${serviceAccount}`, signal, async (shared) => {
+      const read = await this.read('serviceaccounts', what, namespace, shared, (api, s) =>
+        api.readNamespacedServiceAccount({ name: serviceAccount, namespace }, s),
       );
-      const value = sa.metadata?.annotations?.[ROLE_ARN_ANNOTATION] || undefined;
-      // A missing annotation is cached briefly: users fix it and expect the next mount to work.
-      return { value, expiresAt: Date.now() + (value ? this.serviceAccountTtlMs : 5_000) };
+      if ('notFound' in read) return notFound(read);
+      const arn = read.found.metadata?.annotations?.[ROLE_ARN_ANNOTATION] || undefined;
+      return { value: { found: arn }, expiresAt: Date.now() + (arn ? this.serviceAccountTtlMs : NOT_FOUND_TTL_MS) };
     });
+    const arn = unwrap(answer);
     if (!arn) {
-      throw new PreconditionError(
-        `An IAM role must be associated with service account ${serviceAccount} (namespace: ${namespace}): ` +
+      throw new MissingIdentityError(
+        `An IAM role must be associated with ${what}: ` +
           `annotate it with ${ROLE_ARN_ANNOTATION}, or set usePodIdentity: "true" to use EKS Pod Identity`,
       );
     }
     return arn;
   }
 
-  /** The region label of the node the pod runs on. */
-  async nodeRegion(namespace: string, podName: string, podUid: string): Promise<string> {
+  /** The region label of the node the pod runs on. Rejects with an AbortError as soon as signal aborts. */
+  async nodeRegion(namespace: string, podName: string, podUid: string, signal: AbortSignal): Promise<string> {
     if (!namespace || !podName) {
-      throw new PreconditionError('no region given (region parameter or AWS_REGION) and the pod name/namespace attributes are missing, so the node region cannot be looked up');
+      throw new SetupError('no region given (region parameter or AWS_REGION) and the pod name/namespace attributes are missing, so the node region cannot be looked up');
     }
-    const nodeName = await this.podNodes.get(`${namespace}/${podName}/${podUid}`, async () => {
-      const pod = await this.read('pods', `pod ${podName} (namespace: ${namespace})`, (api) => api.readNamespacedPod({ name: podName, namespace }));
-      const node = pod.spec?.nodeName;
-      if (!node) throw new PreconditionError(`pod ${podName} (namespace: ${namespace}) is not scheduled on a node yet`);
-      return { value: node, expiresAt: Date.now() + this.placementTtlMs };
-    });
-    const region = await this.nodeRegions.get(nodeName, async () => {
-      const node = await this.read('nodes', `node ${nodeName}`, (api) => api.readNode({ name: nodeName }));
-      const value = node.metadata?.labels?.[REGION_LABEL] || undefined;
-      return { value, expiresAt: Date.now() + (value ? this.placementTtlMs : 5_000) };
-    });
+    const podWhat = `pod ${podName} (namespace: ${namespace})`;
+    const nodeName = unwrap(
+      await this.podNodes.get(`${namespace}/${podName}/${podUid}`, signal, async (shared) => {
+        const read = await this.read('pods', podWhat, namespace, shared, (api, s) => api.readNamespacedPod({ name: podName, namespace }, s));
+        if ('notFound' in read) return notFound(read);
+        const node = read.found.spec?.nodeName;
+        if (!node) throw new TransientError(`${podWhat} is not scheduled on a node yet`);
+        return { value: { found: node }, expiresAt: Date.now() + this.placementTtlMs };
+      }),
+    );
+    // Nodes are shared by every namespace; the read is queued under the namespace of the mount that asks first.
+    const region = unwrap(
+      await this.nodeRegions.get(nodeName, signal, async (shared) => {
+        const read = await this.read('nodes', `node ${nodeName}`, namespace, shared, (api, s) => api.readNode({ name: nodeName }, s));
+        if ('notFound' in read) return notFound(read);
+        const value = read.found.metadata?.labels?.[REGION_LABEL] || undefined;
+        return { value: { found: value }, expiresAt: Date.now() + (value ? this.placementTtlMs : NOT_FOUND_TTL_MS) };
+      }),
+    );
     if (!region) {
-      throw new PreconditionError(`node ${nodeName} has no ${REGION_LABEL} label: set the region parameter in the SecretProviderClass`);
+      throw new SetupError(`node ${nodeName} has no ${REGION_LABEL} label: set the region parameter in the SecretProviderClass`);
     }
     return region;
   }
 
-  private async read<T>(resource: string, what: string, call: (api: CoreV1Reader) => Promise<T>): Promise<T> {
+  /**
+   * One rate-limited GET. `shared` aborts when every mount waiting for this read has gone: the
+   * read then leaves the rate limiter's queue, or its request is ended. The request itself has
+   * its own time limit, whoever waits for it. A 404 is an answer (cached), not an error.
+   */
+  private async read<T>(
+    resource: string,
+    what: string,
+    fairnessKey: string,
+    shared: AbortSignal,
+    call: (api: CoreV1Reader, signal: AbortSignal) => Promise<T>,
+  ): Promise<Answer<T>> {
     this.client ??= this.connect().catch((err) => {
       this.client = undefined;
       throw new KubernetesError(`cannot configure the Kubernetes client: ${(err as Error).message}`, undefined);
     });
-    const api = await this.client;
-    await this.limiter.take();
-    let timer: NodeJS.Timeout | undefined;
+    const api = await raceSignal(this.client, shared);
+    await this.limiter.take(shared, fairnessKey);
+    const signal = AbortSignal.any([shared, AbortSignal.timeout(this.requestTimeoutMs)]);
     try {
-      const result = await Promise.race([
-        call(api),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(Object.assign(new Error('timed out'), { timeout: true })), this.requestTimeoutMs);
-        }),
-      ]);
+      const result = await raceSignal(call(api, signal), signal);
       this.observer.kubernetesRequest(resource, 'ok');
-      return result;
+      return { found: result };
     } catch (err) {
-      const error = toKubernetesError(err, what);
-      this.observer.kubernetesRequest(resource, error.httpStatus === 404 ? 'not_found' : 'error');
+      if (shared.aborted) {
+        this.observer.kubernetesRequest(resource, 'error');
+        throw abortError();
+      }
+      const error = signal.aborted
+        ? new KubernetesError(`failed to read ${what} from the Kubernetes API: no answer within ${this.requestTimeoutMs / 1000} s`, undefined)
+        : toKubernetesError(err, what);
+      if (error.httpStatus === 404) {
+        this.observer.kubernetesRequest(resource, 'not_found');
+        return { notFound: error.message };
+      }
+      this.observer.kubernetesRequest(resource, 'error');
       throw error;
-    } finally {
-      clearTimeout(timer);
+    }
+  }
+}
+
+function notFound<T>(answer: { notFound: string }): Expiring<Answer<T>> {
+  return { value: answer, expiresAt: Date.now() + NOT_FOUND_TTL_MS };
+}
+
+/** The found object, or a fresh KubernetesError (404) per caller: errors are not shared between mounts. */
+function unwrap<T>(answer: Answer<T>): T {
+  if ('notFound' in answer) throw new KubernetesError(answer.notFound, 404);
+  return answer.found;
+}
+
+/**
+ * An ExpiringCache whose loads are shared by their callers through InFlight: each caller stops
+ * waiting when its own signal aborts, and a load is cancelled only once every caller has gone,
+ * so one mount's deadline never fails another's read and an abandoned read leaves the queue.
+ */
+class SharedLoads<V> {
+  private readonly cache: ExpiringCache<V>;
+  private readonly inflight = new InFlight<V>();
+
+  constructor(maxEntries: number) {
+    this.cache = new ExpiringCache<V>(maxEntries);
+  }
+
+  async get(key: string, signal: AbortSignal, load: (shared: AbortSignal) => Promise<Expiring<V>>): Promise<V> {
+    for (;;) {
+      try {
+        return await this.inflight.run(key, (shared) => this.cache.get(key, () => load(shared)), signal);
+      } catch (err) {
+        // An AbortError while our signal is live: we joined a load its last caller had just
+        // abandoned. Start a fresh one.
+        if ((err as Error)?.name === 'AbortError' && !signal.aborted) continue;
+        throw err;
+      }
     }
   }
 }
@@ -140,19 +214,20 @@ export async function connectCoreV1(kubeconfigPath: string): Promise<CoreV1Reade
   else kc.loadFromCluster();
   const server = kc.getCurrentCluster()?.server;
   if (!server) throw new Error('the kubeconfig has no current cluster');
-  const get = (path: string) => getJson(kc, new URL(path, server));
+  const get = (path: string, signal: AbortSignal | undefined) => getJson(kc, new URL(path, server), signal);
   const seg = encodeURIComponent;
   return {
-    readNamespacedServiceAccount: ({ name, namespace }) => get(`/api/v1/namespaces/${seg(namespace)}/serviceaccounts/${seg(name)}`),
-    readNamespacedPod: ({ name, namespace }) => get(`/api/v1/namespaces/${seg(namespace)}/pods/${seg(name)}`),
-    readNode: ({ name }) => get(`/api/v1/nodes/${seg(name)}`),
+    readNamespacedServiceAccount: ({ name, namespace }, signal) => get(`/api/v1/namespaces/${seg(namespace)}/serviceaccounts/${seg(name)}`, signal),
+    readNamespacedPod: ({ name, namespace }, signal) => get(`/api/v1/namespaces/${seg(namespace)}/pods/${seg(name)}`, signal),
+    readNode: ({ name }, signal) => get(`/api/v1/nodes/${seg(name)}`, signal),
   };
 }
 
 /** Errors carry `code` = HTTP status, like client-node's ApiException. */
-async function getJson(kc: { applyToHTTPSOptions(o: RequestOptions): Promise<void> }, url: URL): Promise<never> {
+async function getJson(kc: { applyToHTTPSOptions(o: RequestOptions): Promise<void> }, url: URL, signal: AbortSignal | undefined): Promise<never> {
   const options: RequestOptions = { method: 'GET', headers: { Accept: 'application/json' } };
   await kc.applyToHTTPSOptions(options);
+  if (signal) options.signal = signal;
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     const req = send(url, options, (res) => {
