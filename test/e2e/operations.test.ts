@@ -45,6 +45,15 @@ async function scrape(): Promise<string> {
   return res.text();
 }
 
+/** A scrape rendered after `previous`: /metrics is rendered at most once per second. */
+async function scrapeAfter(previous: string): Promise<string> {
+  for (;;) {
+    const text = await scrape();
+    if (text !== previous) return text;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Sum of a metric's samples whose labels include all of `labels`. */
 function value(text: string, name: string, labels: Record<string, string> = {}): number {
   let sum = 0;
@@ -73,7 +82,7 @@ test('metrics move as mounts happen, with bounded labels and no secret or pod na
   await provider.client.mount(request);
   await provider.client.mount({ ...request, target_path: targetDir() });
   await assert.rejects(provider.client.mount({ ...request, attributes: '{' }));
-  const after = await scrape();
+  const after = await scrapeAfter(before);
   const delta = (name: string, labels: Record<string, string> = {}) => value(after, name, labels) - value(before, name, labels);
 
   assert.equal(delta('ascp_mounts_total', { result: 'success', grpc_code: 'OK' }), 2);
@@ -102,7 +111,7 @@ test('metrics: throttling and 5xx attempts are counted by outcome; failovers cou
   await provider.client.mount(mountRequest(e2e.env, { pod, parameters: { region: 'us-east-1', objects: objectsYaml([{ objectName: 'm2', objectType: 'secretsmanager' }]) } }));
   e2e.env.proxy.setFault({ region: 'us-east-1', service: 'secretsmanager', fault: { kind: 'status', status: 503 } });
   await provider.client.mount(mountRequest(e2e.env, { pod, parameters: { region: 'us-east-1', failoverRegion: 'us-west-2', objects: objectsYaml([{ objectName: 'm2', objectType: 'secretsmanager' }]) } }));
-  const after = await scrape();
+  const after = await scrapeAfter(before);
   const delta = (name: string, labels: Record<string, string>) => value(after, name, labels) - value(before, name, labels);
   assert.equal(delta('ascp_aws_requests_total', { operation: 'GetSecretValue', region: 'us-east-1', outcome: 'throttled' }), 1);
   assert.equal(delta('ascp_aws_requests_total', { operation: 'GetSecretValue', region: 'us-east-1', outcome: 'server_error' }), 1);
