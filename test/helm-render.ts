@@ -2,9 +2,11 @@
 //
 // helm comes from scripts/install-helm.sh (.tools/bin/helm). `helm template` refuses a chart whose
 // dependency is missing from charts/ even when its condition is false, and the driver's chart is only
-// fetched at release time, so we render a temporary copy of the chart with an empty stand-in for the
-// dependency and secrets-store-csi-driver.install=false (see charts/.../README.md).
-import { spawnSync } from 'node:child_process';
+// fetched at release time, so we render a temporary copy of the chart with a stand-in for the
+// dependency (see charts/.../README.md). The stand-in renders one ConfigMap holding the values it
+// received, so tests can check what the chart hands the driver chart; by default the dependency is off
+// (secrets-store-csi-driver.install=false) and only the provider's objects are rendered.
+import { execFile, spawnSync } from 'node:child_process';
 import { accessSync, constants, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -14,6 +16,12 @@ import { parseAllDocuments } from 'yaml';
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const chartDir = join(repoRoot, 'charts', 'secrets-store-csi-driver-provider-aws');
 export const helmPath = join(repoRoot, '.tools', 'bin', 'helm');
+/** The oldest Kubernetes the chart accepts (Chart.yaml kubeVersion); `helm template` defaults to 1.20. */
+export const kubeVersion = '1.30.0';
+/** The image repository tests render with unless they say otherwise (the chart has no default). */
+export const testImageRepository = 'registry.example.com/test/secrets-store-csi-driver-provider-aws-ts';
+/** Kind and name of the stand-in driver chart's object that carries the values it was given. */
+export const driverValuesEcho = { kind: 'ConfigMap', name: 'stand-in-driver-chart-values' };
 
 /** A Kubernetes object as parsed from YAML. */
 export type K8sObject = Record<string, any>;
@@ -30,23 +38,64 @@ export function requireHelm(): string {
   return helmPath;
 }
 
+/** helm's environment: its config, cache and repositories kept away from the user's. */
+export function helmEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    HELM_CONFIG_HOME: join(stagingRoot(), 'helm-config'),
+    HELM_CACHE_HOME: join(stagingRoot(), 'helm-cache'),
+    HELM_DATA_HOME: join(stagingRoot(), 'helm-data'),
+    ...extra,
+  };
+}
+
 /** Runs helm; returns stdout, throws with helm's output on a non-zero exit. */
-export function helm(args: string[]): string {
-  const result = spawnSync(requireHelm(), args, {
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      // Keep helm from reading or writing the user's config, cache and repositories.
-      HELM_CONFIG_HOME: join(stagingRoot(), 'helm-config'),
-      HELM_CACHE_HOME: join(stagingRoot(), 'helm-cache'),
-      HELM_DATA_HOME: join(stagingRoot(), 'helm-data'),
-    },
-  });
+export function helm(args: string[], env: NodeJS.ProcessEnv = helmEnv()): string {
+  const result = spawnSync(requireHelm(), args, { encoding: 'utf8', env });
   if (result.error) throw result.error;
   if (result.status !== 0) {
     throw new Error(`helm ${args.join(' ')} exited with ${result.status}:\n${result.stdout}\n${result.stderr}`);
   }
   return result.stdout;
+}
+
+/** Runs helm without blocking the event loop (for tests that serve helm over HTTP in-process). */
+export function helmAsync(
+  args: string[],
+  env: NodeJS.ProcessEnv = helmEnv(),
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolvePromise, reject) => {
+    execFile(requireHelm(), args, { encoding: 'utf8', env }, (error, stdout, stderr) => {
+      if (error && typeof error.code !== 'number') reject(error);
+      else resolvePromise({ code: error ? Number(error.code) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** A fresh directory under this run's staging root. */
+export function scratchDir(prefix: string): string {
+  return mkdtempSync(join(stagingRoot(), prefix));
+}
+
+/** Writes the stand-in driver chart (name and version of the pinned dependency) into `dir`. */
+export function writeStandInDriverChart(dir: string): void {
+  mkdirSync(join(dir, 'templates'), { recursive: true });
+  writeFileSync(
+    join(dir, 'Chart.yaml'),
+    'apiVersion: v2\nname: secrets-store-csi-driver\nversion: 1.6.0\ndescription: offline stand-in for tests\n',
+  );
+  writeFileSync(
+    join(dir, 'templates', 'values.yaml'),
+    [
+      'apiVersion: v1',
+      `kind: ${driverValuesEcho.kind}`,
+      'metadata:',
+      `  name: ${driverValuesEcho.name}`,
+      'data:',
+      '  values.json: {{ toJson .Values | quote }}',
+      '',
+    ].join('\n'),
+  );
 }
 
 let staging: string | undefined;
@@ -59,22 +108,26 @@ function stagingRoot(): string {
 }
 
 let staged: string | undefined;
-/** A copy of the chart whose dependency is an empty stand-in chart, renderable offline. */
+/** A copy of the chart whose dependency is the stand-in chart, renderable offline. */
 export function stagedChart(): string {
   if (staged) return staged;
   const dir = join(stagingRoot(), 'secrets-store-csi-driver-provider-aws');
   cpSync(chartDir, dir, { recursive: true });
   // Drop anything a local `helm dependency build` left behind, then add the stand-in.
   rmSync(join(dir, 'charts'), { recursive: true, force: true });
-  rmSync(join(dir, 'Chart.lock'), { force: true });
-  const stub = join(dir, 'charts', 'secrets-store-csi-driver');
-  mkdirSync(stub, { recursive: true });
-  writeFileSync(
-    join(stub, 'Chart.yaml'),
-    'apiVersion: v2\nname: secrets-store-csi-driver\nversion: 1.6.0\ndescription: offline stand-in for tests\n',
-  );
+  writeStandInDriverChart(join(dir, 'charts', 'secrets-store-csi-driver'));
   staged = dir;
   return dir;
+}
+
+let imageValues: string | undefined;
+/** A values file setting image.repository, passed before the test's own files so they can replace it. */
+function testImageValuesFile(): string {
+  if (!imageValues) {
+    imageValues = join(stagingRoot(), 'test-image-values.yaml');
+    writeFileSync(imageValues, `image:\n  repository: ${testImageRepository}\n`);
+  }
+  return imageValues;
 }
 
 export interface RenderOptions {
@@ -87,30 +140,59 @@ export interface RenderOptions {
   setJson?: string[];
   namespace?: string;
   releaseName?: string;
+  /** Render the (stand-in) driver dependency as the values say; default: force it off. */
+  withDriver?: boolean;
+  /** Leave image.repository to the chart and the test's values; default: testImageRepository. */
+  withoutTestImage?: boolean;
+  /** `--kube-version`; default kubeVersion. */
+  kubeVersion?: string;
 }
 
-/** The value options shared by helm template and helm lint, with the driver dependency disabled. */
+/** The value options shared by helm template and helm lint. */
 export function valueArgs(opts: RenderOptions = {}): string[] {
   const args: string[] = [];
+  if (!opts.withoutTestImage) args.push('--values', testImageValuesFile());
   for (const f of opts.valuesFiles ?? []) args.push('--values', f);
-  // After the values files so a file cannot turn the (stand-in) dependency back on.
-  for (const s of [...(opts.set ?? []), 'secrets-store-csi-driver.install=false']) args.push('--set', s);
+  // --set wins over every values file, so a file cannot turn the stand-in dependency back on.
+  const set = [...(opts.set ?? []), ...(opts.withDriver ? [] : ['secrets-store-csi-driver.install=false'])];
+  for (const s of set) args.push('--set', s);
   for (const s of opts.setString ?? []) args.push('--set-string', s);
   for (const s of opts.setJson ?? []) args.push('--set-json', s);
   return args;
 }
 
-/** `helm template` of the staged chart, parsed into objects (empty documents dropped). */
-export function render(opts: RenderOptions = {}): K8sObject[] {
-  const out = helm([
+/** The `helm template` command line for the staged chart. */
+export function templateArgs(opts: RenderOptions = {}): string[] {
+  return [
     'template',
     opts.releaseName ?? 'secrets-provider-aws',
     stagedChart(),
     '--namespace',
     opts.namespace ?? 'kube-system',
+    '--kube-version',
+    opts.kubeVersion ?? kubeVersion,
     ...valueArgs(opts),
-  ]);
-  return parseYamlDocuments(out);
+  ];
+}
+
+/** `helm template` of the staged chart, parsed into objects (empty documents dropped). */
+export function render(opts: RenderOptions = {}): K8sObject[] {
+  return parseYamlDocuments(helm(templateArgs(opts)));
+}
+
+/** `helm template` that is expected to fail: helm's error output (throws if it rendered). */
+export function renderError(opts: RenderOptions = {}): string {
+  const result = spawnSync(requireHelm(), templateArgs(opts), { encoding: 'utf8', env: helmEnv() });
+  if (result.error) throw result.error;
+  if (result.status === 0) throw new Error(`helm template rendered, expected an error:\n${result.stdout}`);
+  return result.stderr;
+}
+
+/** The values the stand-in driver chart received (render with withDriver and the driver installed). */
+export function driverValues(objects: K8sObject[]): K8sObject {
+  const echo = objects.filter((o) => o.kind === driverValuesEcho.kind && o.metadata?.name === driverValuesEcho.name);
+  if (echo.length !== 1) throw new Error(`expected the driver chart to render once, found ${echo.length}`);
+  return JSON.parse(echo[0]!.data['values.json'] as string) as K8sObject;
 }
 
 /** Parses a multi-document YAML stream; throws on any YAML error; drops empty documents. */

@@ -63,9 +63,19 @@ helm.sh/chart: {{ include "provider.chart" . }}
 {{- .Values.rbac.serviceAccountName | default (include "provider.fullname" .) -}}
 {{- end -}}
 
-{{/* Image reference; the tag defaults to the chart's appVersion. */}}
+{{/*
+Image reference; the tag defaults to the chart's appVersion. No public image of this provider exists, so
+the repository has no default: without one the chart refuses to render, and nothing in the cluster
+changes (rather than a rollout stuck on an image nobody can pull). The Go provider's image is refused
+too: a values file carried over from the Go chart names it, and it has neither this chart's probes nor
+its flags.
+*/}}
 {{- define "provider.image" -}}
-{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion | toString) -}}
+{{- $repository := required "image.repository is required: no public image of the TypeScript provider exists; build it from this repository's Dockerfile, push it, and set image.repository (and image.tag, default the chart's appVersion). See docs/migrating-from-go.md." .Values.image.repository -}}
+{{- if eq (trimSuffix "/" $repository) "public.ecr.aws/aws-secrets-manager/secrets-store-csi-driver-provider-aws" -}}
+{{- fail (printf "image.repository is the Go provider's image (%s), probably carried over from a Go chart values file; this chart runs the TypeScript provider: set image.repository and image.tag to the image built from this repository's Dockerfile (see docs/migrating-from-go.md)" $repository) -}}
+{{- end -}}
+{{- printf "%s:%s" $repository (.Values.image.tag | default .Chart.AppVersion | toString) -}}
 {{- end -}}
 
 {{/* Container arguments, one "--flag=value" per line, built from the values. */}}
