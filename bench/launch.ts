@@ -1,12 +1,13 @@
-// What starting either provider has in common: killing it if the bench dies,
-// waiting until its socket answers Version (the same loop for both, so both
-// start-up times include the same polling cost), and its start-up numbers.
-import type { ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+// What starting either provider has in common: its log in a file (not a pipe the bench would have to drain
+// on its own event loop), the orphan guard, waiting until its socket answers Version (the same loop for
+// both, so both start-up times include the same polling cost), and its start-up numbers.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { connectProvider, type ProviderClient } from '../test/harness/grpc-client.js';
+import { trackChild } from '../test/harness/process-cleanup.js';
 import { procCpuMs, procCpuMsPrecise, procPeakRssKiB, procRssKiB } from './proc.js';
-import { ProviderClient } from './provider-client.js';
 
 export interface StartupStats {
   /** From spawn to the first answered Version call. */
@@ -18,19 +19,37 @@ export interface StartupStats {
   rssKiB: number | undefined;
 }
 
-// Providers still running when the bench process exits (a crash, an uncaught error) are killed, so no
-// orphan keeps a socket or a CPU busy.
-const live = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const c of live) c.kill('SIGKILL');
-});
-
-export function trackLive(child: ChildProcess): void {
-  live.add(child);
-  child.once('exit', () => live.delete(child));
+export interface LaunchOptions {
+  /** For messages: 'our provider', 'Go provider'. */
+  name: string;
+  command: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  cwd?: string;
+  socketPath: string;
+  logFile: string;
+  readyTimeoutMs?: number;
+  /** Removes what the caller made for this process (temp dirs); runs once it has exited, or failed to serve. */
+  cleanUp(): Promise<void> | void;
 }
 
-export function tail(file: string, lines = 15): string {
+/** Spawns the provider, waits until it answers Version, and measures its start-up. */
+export async function launchProvider(opts: LaunchOptions): Promise<LaunchedProvider> {
+  const log = openSync(opts.logFile, 'a');
+  const startedAt = performance.now();
+  const child = spawn(opts.command, opts.args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', log, log] });
+  closeSync(log);
+  trackChild(child);
+  try {
+    const { client, startup } = await waitUntilServing(opts, child, startedAt);
+    return new LaunchedProvider(child, opts, startup, client);
+  } catch (err) {
+    await opts.cleanUp();
+    throw err;
+  }
+}
+
+function tail(file: string, lines = 15): string {
   try {
     return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
   } catch {
@@ -39,18 +58,15 @@ export function tail(file: string, lines = 15): string {
 }
 
 /** Polls until the socket answers Version; returns the connected client and the start-up numbers. */
-export async function waitUntilServing(opts: {
-  name: string;
-  child: ChildProcess;
-  socketPath: string;
-  logFile: string;
-  startedAt: number;
-  timeoutMs?: number;
-}): Promise<{ client: ProviderClient; startup: StartupStats }> {
-  const { name, child, socketPath, logFile, startedAt } = opts;
+async function waitUntilServing(
+  opts: LaunchOptions,
+  child: ChildProcess,
+  startedAt: number,
+): Promise<{ client: ProviderClient; startup: StartupStats }> {
+  const { name, socketPath, logFile } = opts;
   let exitInfo: string | undefined;
   child.once('exit', (code, signal) => (exitInfo = `exited with ${code ?? signal}`));
-  const deadline = startedAt + (opts.timeoutMs ?? 15_000);
+  const deadline = startedAt + (opts.readyTimeoutMs ?? 15_000);
   let client: ProviderClient | undefined;
   try {
     for (;;) {
@@ -60,9 +76,9 @@ export async function waitUntilServing(opts: {
         await sleep(1);
         continue;
       }
-      client ??= new ProviderClient(socketPath);
+      client ??= connectProvider(socketPath);
       try {
-        await client.version(1000);
+        await client.version({}, { deadlineMs: 1000 });
         break;
       } catch {
         // Listening but not serving yet, or the channel is backing off: start over with a fresh channel.
@@ -82,16 +98,19 @@ export async function waitUntilServing(opts: {
 }
 
 /** A provider process the bench started: its numbers from /proc, its log, and a graceful stop. */
-export abstract class LaunchedProvider {
+export class LaunchedProvider {
   private exited = false;
+  readonly socketPath: string;
+  readonly logFile: string;
 
-  protected constructor(
-    readonly child: ChildProcess,
-    readonly socketPath: string,
-    readonly logFile: string,
+  constructor(
+    private readonly child: ChildProcess,
+    private readonly opts: LaunchOptions,
     readonly startup: StartupStats,
     readonly client: ProviderClient,
   ) {
+    this.socketPath = opts.socketPath;
+    this.logFile = opts.logFile;
     child.once('exit', () => (this.exited = true));
   }
 
@@ -110,9 +129,6 @@ export abstract class LaunchedProvider {
   peakRssKiB(): number | undefined {
     return procPeakRssKiB(this.pid);
   }
-  logTail(lines = 15): string {
-    return tail(this.logFile, lines);
-  }
 
   /** SIGTERM (the provider stops gracefully and removes its socket), SIGKILL after timeoutMs, then clean-up. */
   async stop(timeoutMs = 5000): Promise<void> {
@@ -124,9 +140,6 @@ export abstract class LaunchedProvider {
       await exited;
       clearTimeout(timer);
     }
-    await this.cleanUp();
+    await this.opts.cleanUp();
   }
-
-  /** Removes what start() created (temp dirs, a sandbox). */
-  protected abstract cleanUp(): Promise<void> | void;
 }

@@ -1,29 +1,15 @@
-// The bench's shared environment (AWS stub, Kubernetes stub, PKI, kubeconfig) and one way to start either
+// The bench's shared environment (AWS stub, Kubernetes stub over HTTPS, PKI) and one way to start either
 // provider against it: ours (node dist/main.js) or the Go provider (when a binary is available).
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { KubeStub } from './kube-stub.js';
-import { makeTestPki, type TestPki } from './pki.js';
-import { GO_PROVIDER_BIN, GoProvider, goProviderAvailable, goProviderBuildInfo, InClusterSandbox, type StartupStats } from './go-provider.js';
-import { benchFlags, OurProvider } from './our-provider.js';
-import type { ProviderClient } from './provider-client.js';
+import { InClusterSandbox } from '../test/harness/in-cluster-sandbox.js';
+import { REGION_LABEL, ROLE_ARN_ANNOTATION, startKubeApi, type KubeApi } from '../test/harness/kube-api.js';
+import { makeTestPki, type TestPki } from '../test/harness/pki.js';
+import { GO_PROVIDER_BIN, goProviderAvailable, goProviderBuildInfo, startGoProvider } from './go-provider.js';
+import type { LaunchedProvider } from './launch.js';
+import { benchFlags, startOurProvider } from './our-provider.js';
 import { NAMESPACE, NODE_NAME, PRIMARY_REGION, ROLE_ARN, SERVICE_ACCOUNT, seedStub } from './requests.js';
 import { startStubHost, type AwsStubHost, type StubPlacement } from './stub-host.js';
-import { makeTempDir, removeTempDir, trackTempDir } from './temp.js';
 
 export type ProviderKind = 'ours' | 'go';
-
-/** A running provider, whichever it is. */
-export interface BenchProvider {
-  readonly pid: number;
-  readonly client: ProviderClient;
-  readonly startup: StartupStats;
-  cpuMs(): number;
-  cpuMsPrecise(): number | undefined;
-  rssKiB(): number | undefined;
-  peakRssKiB(): number | undefined;
-  stop(): Promise<void>;
-}
 
 export type GoAvailability = { available: true; info: Record<string, string> | undefined } | { available: false; reason: string };
 
@@ -36,31 +22,25 @@ export class BenchEnv {
 
   private constructor(
     readonly stub: AwsStubHost,
-    readonly kube: KubeStub,
+    readonly kube: KubeApi,
     readonly pki: TestPki,
-    readonly kubeconfig: string,
     /** Flags given to our provider on top of the required ones (see benchFlags). */
     readonly ourExtraArgs: string[],
-    private readonly dir: string,
   ) {}
 
   static async create(opts: { latencyMs: number; stub: StubPlacement }): Promise<BenchEnv> {
     const pki = makeTestPki();
-    trackTempDir(pki.dir);
     const stub = await startStubHost(opts.stub, { latencyMs: opts.latencyMs, tls: { cert: pki.certPem, key: pki.keyPem } });
-    const kube = await KubeStub.start({ pki, token: KUBE_TOKEN });
-    kube.addServiceAccount(NAMESPACE, SERVICE_ACCOUNT, { roleArn: ROLE_ARN });
-    kube.addNode(NODE_NAME, { region: PRIMARY_REGION });
+    const kube = await startKubeApi({ pki, token: KUBE_TOKEN });
+    kube.addServiceAccount(NAMESPACE, SERVICE_ACCOUNT, { [ROLE_ARN_ANNOTATION]: ROLE_ARN });
+    kube.addNode(NODE_NAME, { [REGION_LABEL]: PRIMARY_REGION });
     await seedStub(stub);
-    const dir = makeTempDir('bench-env-');
-    const kubeconfig = join(dir, 'kubeconfig');
-    writeFileSync(kubeconfig, kubeconfigYaml(kube.url, pki.caFile, KUBE_TOKEN));
-    return new BenchEnv(stub, kube, pki, kubeconfig, await benchFlags(), dir);
+    return new BenchEnv(stub, kube, pki, await benchFlags());
   }
 
   /** Registers a pod with the Kubernetes stub (the Go provider, and our IRSA path, may read it). */
   addPod(name: string, uid: string): void {
-    this.kube.addPod(NAMESPACE, name, { nodeName: NODE_NAME, serviceAccount: SERVICE_ACCOUNT, uid });
+    this.kube.addPod(NAMESPACE, name, NODE_NAME, { serviceAccountName: SERVICE_ACCOUNT, uid });
   }
 
   goAvailability(disabled: boolean): GoAvailability {
@@ -75,18 +55,18 @@ export class BenchEnv {
     return { available: true, info: goProviderBuildInfo() };
   }
 
-  async start(kind: ProviderKind): Promise<BenchProvider> {
+  async start(kind: ProviderKind): Promise<LaunchedProvider> {
     if (kind === 'ours') {
-      return OurProvider.start({
+      return startOurProvider({
         awsUrl: this.stub.url,
-        kubeconfig: this.kubeconfig,
+        kubeconfig: this.kube.kubeconfigPath,
         podIdentityUrl: `${this.stub.url}/v1/credentials`,
         args: this.ourExtraArgs,
       });
     }
     try {
       this.sandbox ??= await InClusterSandbox.create({ token: KUBE_TOKEN, caPem: this.pki.caPem });
-      return await GoProvider.start({ aws: this.stub, kube: this.kube, pki: this.pki, sandbox: this.sandbox, token: KUBE_TOKEN });
+      return await startGoProvider({ aws: this.stub, kube: this.kube, pki: this.pki, sandbox: this.sandbox });
     } catch (err) {
       // Recorded so later workloads report the reason instead of retrying.
       this.goFailure = `failed to start: ${(err as Error).message.split('\n')[0]}`;
@@ -96,32 +76,8 @@ export class BenchEnv {
 
   async close(): Promise<void> {
     await this.sandbox?.close();
-    await this.kube.close();
+    await this.kube.stop();
     await this.stub.close();
-    removeTempDir(this.pki.dir);
-    removeTempDir(this.dir);
+    this.pki.cleanup();
   }
-}
-
-function kubeconfigYaml(server: string, caFile: string, token: string): string {
-  return [
-    'apiVersion: v1',
-    'kind: Config',
-    'clusters:',
-    '- name: bench',
-    '  cluster:',
-    `    server: ${server}`,
-    `    certificate-authority: ${caFile}`,
-    'users:',
-    '- name: bench',
-    '  user:',
-    `    token: ${token}`,
-    'contexts:',
-    '- name: bench',
-    '  context:',
-    '    cluster: bench',
-    '    user: bench',
-    'current-context: bench',
-    '',
-  ].join('\n');
 }

@@ -2,8 +2,8 @@
 // files under bench/results/.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NO_REGION } from './aws-stub.js';
-import { REPO_ROOT } from './go-provider.js';
+import { NO_REGION } from '../test/harness/aws-stub.js';
+import { REPO_ROOT } from '../test/harness/paths.js';
 import { floors as floorsFor, TARGETS } from './floors.js';
 import type { CallsPerMount } from './stats.js';
 import type { FirstMountResult } from './workloads/first-mount.js';

@@ -2,13 +2,13 @@
 // SecretProviderClass parameters (objects YAML, region, failoverRegion, usePodIdentity) overlaid with the
 // pod info keys and csi.storage.k8s.io/serviceAccount.tokens (both audiences), permission "420", a real
 // target directory. A new pod gets a new token, so its first mount really needs credentials.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { MountRequest } from './provider-client.js';
-import { serviceAccountTokensAttribute } from './kube-stub.js';
+import { buildMountRequest, makePod } from '../test/harness/attributes.js';
+import type { MountRequest } from '../test/harness/grpc-client.js';
+import { makeTempDir, removeTempDir } from '../test/harness/process-cleanup.js';
 import type { AwsStubHost } from './stub-host.js';
-import { makeTmpfsDir, removeTempDir } from './temp.js';
 
 export const PRIMARY_REGION = 'us-west-2';
 export const FAILOVER_REGION = 'us-east-1';
@@ -69,7 +69,7 @@ export interface MountSpec {
 /** Temp directory holding the pods' target paths; `close()` removes it. */
 export class TargetDirs {
   // Mount targets live on a tmpfs, like the driver's volumes.
-  readonly root = makeTmpfsDir('bench-targets-');
+  readonly root = makeTempDir('bench-targets-', { tmpfs: true });
   make(pod: string): string {
     const dir = join(this.root, pod);
     mkdirSync(dir, { recursive: true });
@@ -82,36 +82,20 @@ export class TargetDirs {
 
 /** A new pod (fresh uid and tokens) and its MountRequest. */
 export function newPodMount(podName: string, spec: MountSpec, targets: TargetDirs): PodMount {
-  const podUid = randomUUID();
-  const attributes: Record<string, string> = {
-    secretProviderClass: 'bench-spc',
+  const pod = makePod(NAMESPACE, podName, SERVICE_ACCOUNT);
+  const parameters: Record<string, string> = {
     objects: objectsYaml(spec.objects),
     region: PRIMARY_REGION,
     ...(spec.failoverRegion && { failoverRegion: spec.failoverRegion }),
     usePodIdentity: spec.mode === 'pod-identity' ? 'true' : 'false',
-    'csi.storage.k8s.io/pod.name': podName,
-    'csi.storage.k8s.io/pod.namespace': NAMESPACE,
-    'csi.storage.k8s.io/pod.uid': podUid,
-    'csi.storage.k8s.io/serviceAccount.name': SERVICE_ACCOUNT,
-    'csi.storage.k8s.io/ephemeral': 'false',
-    'csi.storage.k8s.io/serviceAccount.tokens': serviceAccountTokensAttribute({
-      namespace: NAMESPACE,
-      serviceAccount: SERVICE_ACCOUNT,
-      podName,
-      podUid,
-    }),
   };
-  return {
-    pod: podName,
-    uid: podUid,
-    request: {
-      attributes: JSON.stringify(attributes),
-      secrets: '{}',
-      targetPath: targets.make(podName),
-      permission: '420',
-      currentObjectVersion: [],
-    },
-  };
+  const request = buildMountRequest({
+    pod,
+    parameters,
+    volumeAttributes: { secretProviderClass: 'bench-spc' },
+    targetPath: targets.make(podName),
+  });
+  return { pod: podName, uid: pod.uid, request };
 }
 
 export function range(n: number): number[] {

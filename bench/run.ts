@@ -20,7 +20,7 @@ import { cpus, loadavg, release, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { floors, TARGETS } from './floors.js';
 import { GO_PROVIDER_BIN } from './go-provider.js';
-import { OUR_PROVIDER_ENTRY } from './our-provider.js';
+import { OUR_PROVIDER_ENTRY, OUR_PROVIDER_NODE } from './our-provider.js';
 import { BenchEnv, type GoAvailability, type ProviderKind } from './providers.js';
 import { renderReport, writeResults, type BenchResults, type Outcome, type WorkloadResults } from './report.js';
 import type { StubPlacement } from './stub-host.js';
@@ -212,7 +212,7 @@ async function main(): Promise<number> {
       cpuModel: cpus()[0]?.model,
       kernel: release(),
       totalMemMiB: Math.round(totalmem() / 2 ** 20),
-      ourProvider: { entry: OUR_PROVIDER_ENTRY, bytes: entry?.size, sha256: entryHash, builtAt: entry?.mtime.toISOString(), extraArgs: env.ourExtraArgs },
+      ourProvider: { entry: OUR_PROVIDER_ENTRY, runtime: OUR_PROVIDER_NODE, bytes: entry?.size, sha256: entryHash, builtAt: entry?.mtime.toISOString(), extraArgs: env.ourExtraArgs },
       loadAverage: { atStart: loadAtStart, atEnd: loadavg().map((x) => +x.toFixed(2)) },
     },
     goProvider: go.available

@@ -18,11 +18,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SecretsManagerClient, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { SSMClient, GetParametersCommand } from '@aws-sdk/client-ssm';
 import { STSClient, AssumeRoleWithWebIdentityCommand } from '@aws-sdk/client-sts';
-import { AwsStub, OP_POD_IDENTITY } from './aws-stub.js';
-import { KubeStub, makeServiceAccountJwt, serviceAccountTokensAttribute } from './kube-stub.js';
-import { makeTestPki } from './pki.js';
-import { GoProvider, InClusterSandbox, SA_DIR, goProviderAvailable, goProviderBuildInfo, GO_PROVIDER_BIN } from './go-provider.js';
-import type { MountRequest } from './provider-client.js';
+import { AUDIENCE_STS, buildMountRequest, makePod, makePodToken } from '../test/harness/attributes.js';
+import { AwsStub, OP_POD_IDENTITY } from '../test/harness/aws-stub.js';
+import type { MountRequest } from '../test/harness/grpc-client.js';
+import { InClusterSandbox, SA_DIR } from '../test/harness/in-cluster-sandbox.js';
+import { REGION_LABEL, ROLE_ARN_ANNOTATION, startKubeApi, type KubeApi } from '../test/harness/kube-api.js';
+import { makeTestPki } from '../test/harness/pki.js';
+import { goProviderAvailable, goProviderBuildInfo, GO_PROVIDER_BIN, startGoProvider } from './go-provider.js';
 
 const REGION = 'us-west-2';
 const NS = 'bench';
@@ -40,8 +42,8 @@ function check(ok: boolean, what: string): void {
 
 const pki = makeTestPki();
 const aws = await AwsStub.start({ tls: { cert: pki.certPem, key: pki.keyPem } });
-const kube = await KubeStub.start({ pki, token: KUBE_TOKEN });
-const cleanups: Array<() => Promise<void> | void> = [() => pki.cleanup(), () => kube.close(), () => aws.close()];
+const kube = await startKubeApi({ pki, token: KUBE_TOKEN });
+const cleanups: Array<() => Promise<void> | void> = [() => pki.cleanup(), () => kube.stop(), () => aws.close()];
 
 try {
   console.log(`AWS stub ${aws.url} (latency ${aws.latencyMs} ms), Kubernetes stub ${kube.url}`);
@@ -53,9 +55,10 @@ try {
   aws.putSecret(REGION, apiSecret, '{"key":"abc"}');
   aws.putParameter(REGION, param, 'on', { labels: ['prod'] });
   aws.putParameter(REGION, param, 'off');
-  kube.addServiceAccount(NS, SA, { roleArn: ROLE_ARN });
-  const podUid = kube.addPod(NS, POD, { nodeName: NODE, serviceAccount: SA });
-  kube.addNode(NODE, { region: REGION });
+  const pod = makePod(NS, POD, SA);
+  kube.addServiceAccount(NS, SA, { [ROLE_ARN_ANNOTATION]: ROLE_ARN });
+  kube.addPod(NS, POD, NODE, { serviceAccountName: SA, uid: pod.uid });
+  kube.addNode(NODE, { [REGION_LABEL]: REGION });
 
   // ---- 1. the stubs on the wire --------------------------------------------------------------------
   const creds = { accessKeyId: 'AKIDBENCH', secretAccessKey: 'secret' };
@@ -77,7 +80,7 @@ try {
       && p.InvalidParameters?.length === 1 && p.InvalidParameters[0] === '/nope',
     'GetParameters with :version, :label and an invalid name',
   );
-  const jwt = makeServiceAccountJwt({ namespace: NS, serviceAccount: SA, audience: 'sts.amazonaws.com' });
+  const jwt = makePodToken(pod, { audience: AUDIENCE_STS });
   const role = await sts.send(new AssumeRoleWithWebIdentityCommand({ RoleArn: ROLE_ARN, RoleSessionName: 'smoke', WebIdentityToken: jwt }));
   const ttl = (role.Credentials?.Expiration?.getTime() ?? 0) - Date.now();
   check(!!role.Credentials?.AccessKeyId && ttl > 3500_000 && ttl <= 3600_000, 'AssumeRoleWithWebIdentity (XML) credentials expire in ~1 h');
@@ -112,7 +115,7 @@ try {
     console.log(`\nGo provider ${info?.['module_version'] ?? '?'} (commit ${info?.['commit'] ?? '?'}, built in ${info?.['build_seconds'] ?? '?'} s)`);
     aws.resetCounts();
     kube.resetCounts();
-    const go = await GoProvider.start({ aws, kube, pki, sandbox, token: KUBE_TOKEN });
+    const go = await startGoProvider({ aws, kube, pki, sandbox });
     cleanups.unshift(() => go.stop());
     const ver = await go.client.version();
     console.log(`Version: ${JSON.stringify(ver)}`);
@@ -121,7 +124,7 @@ try {
       `start-up: wall ${go.startup.wallMs.toFixed(1)} ms, CPU ${go.startup.cpuMs.toFixed(0)} ms (stat ticks) / ` +
         `${go.startup.cpuMsPrecise?.toFixed(1) ?? '?'} ms (schedstat), RSS at ready ${kib(go.startup.rssKiB)}, idle RSS after 1 s ${kib(go.rssKiB())}`,
     );
-    check(aws.counts().total === 0 && kube.counts().total === 0, 'no AWS or Kubernetes calls at start-up');
+    check(aws.counts().total === 0 && kube.requests().length === 0, 'no AWS or Kubernetes calls at start-up');
 
     const objects = [
       `- objectName: "${dbSecret}"`,
@@ -135,19 +138,9 @@ try {
       '  objectAlias: "feature-flag"',
     ].join('\n');
     const request = (mode: 'pod-identity' | 'irsa', withRegion = true): MountRequest => {
-      const attrs: Record<string, string> = {
-        objects,
-        usePodIdentity: mode === 'pod-identity' ? 'true' : 'false',
-        secretProviderClass: 'bench-spc',
-        'csi.storage.k8s.io/pod.name': POD,
-        'csi.storage.k8s.io/pod.namespace': NS,
-        'csi.storage.k8s.io/pod.uid': podUid,
-        'csi.storage.k8s.io/serviceAccount.name': SA,
-        'csi.storage.k8s.io/ephemeral': 'true',
-        'csi.storage.k8s.io/serviceAccount.tokens': serviceAccountTokensAttribute({ namespace: NS, serviceAccount: SA, podName: POD, podUid }),
-      };
-      if (withRegion) attrs['region'] = REGION;
-      return { attributes: JSON.stringify(attrs), secrets: '{}', targetPath: '', permission: '420', currentObjectVersion: [] };
+      const parameters: Record<string, string> = { objects, usePodIdentity: mode === 'pod-identity' ? 'true' : 'false' };
+      if (withRegion) parameters['region'] = REGION;
+      return buildMountRequest({ pod, parameters, volumeAttributes: { secretProviderClass: 'bench-spc' } });
     };
     const runs: Array<[string, MountRequest]> = [
       ['Pod Identity', request('pod-identity')],
@@ -157,13 +150,13 @@ try {
     ];
     for (const [label, req] of runs) {
       const target = mkdtempSync(join(tmpdir(), 'bench-target-'));
-      req.targetPath = target;
+      req.target_path = target;
       aws.resetCounts();
       kube.resetCounts();
       const cpu0 = go.cpuMsPrecise();
       const t0 = performance.now();
       try {
-        const res = await go.client.mount(req, 30_000);
+        const res = await go.client.mount(req, { deadlineMs: 30_000 });
         const ms = performance.now() - t0;
         const cpu = (go.cpuMsPrecise() ?? 0) - (cpu0 ?? 0);
         const files = readdirSync(target).sort();
@@ -171,12 +164,12 @@ try {
           && readFileSync(join(target, 'db-password'), 'utf8') === 's3cr3t-v2'
           && readFileSync(join(target, 'feature-flag'), 'utf8') === 'off'
           && (readFileSync(join(target, 'db-password')).length > 0)
-          && res.objectVersion.length === 3;
-        check(ok, `${label}: Mount wrote ${files.join(', ')}; versions ${JSON.stringify(res.objectVersion.map((o) => `${o.id}=${o.version}`))}`);
-        console.log(`     ${ms.toFixed(1)} ms, provider CPU ${cpu.toFixed(1)} ms; AWS calls ${JSON.stringify(aws.counts().byOperation)} by region ${JSON.stringify(aws.counts().byRegion)}; Kubernetes ${JSON.stringify(kube.counts().byKind)}`);
+          && res.object_version.length === 3;
+        check(ok, `${label}: Mount wrote ${files.join(', ')}; versions ${JSON.stringify(res.object_version.map((o) => `${o.id}=${o.version}`))}`);
+        console.log(`     ${ms.toFixed(1)} ms, provider CPU ${cpu.toFixed(1)} ms; AWS calls ${JSON.stringify(aws.counts().byOperation)} by region ${JSON.stringify(aws.counts().byRegion)}; Kubernetes ${kubeCalls(kube)}`);
       } catch (err) {
         check(false, `${label}: Mount failed: ${(err as Error).message}`);
-        console.log(`     AWS calls ${JSON.stringify(aws.counts())}; Kubernetes ${JSON.stringify(kube.counts())}; log ${go.logFile}`);
+        console.log(`     AWS calls ${JSON.stringify(aws.counts())}; Kubernetes ${kubeCalls(kube)}; log ${go.logFile}`);
       } finally {
         rmSync(target, { recursive: true, force: true });
       }
@@ -193,6 +186,16 @@ try {
 }
 console.log(failures === 0 ? '\nsmoke: all checks passed' : `\nsmoke: ${failures} check(s) failed`);
 process.exit(failures === 0 ? 0 : 1);
+
+/** The Kubernetes stub's requests so far, e.g. {"GET pods 200":1}. */
+function kubeCalls(api: KubeApi): string {
+  const out: Record<string, number> = {};
+  for (const r of api.requests()) {
+    const key = `${r.method} ${r.resource} ${r.status}`;
+    out[key] = (out[key] ?? 0) + 1;
+  }
+  return JSON.stringify(out);
+}
 
 function kib(v: number | undefined): string {
   return v === undefined ? '?' : `${(v / 1024).toFixed(1)} MiB`;

@@ -1,7 +1,7 @@
 // Small statistics helpers: latency summaries (nearest-rank percentiles), per-mount call counts, timing.
 import { performance } from 'node:perf_hooks';
-import type { StubCounts } from './aws-stub.js';
-import type { MountRequest, MountResponse, ProviderClient } from './provider-client.js';
+import type { StubCounts } from '../test/harness/aws-stub.js';
+import type { MountRequest, MountResponse, ProviderClient } from '../test/harness/grpc-client.js';
 
 export interface Summary {
   n: number;
@@ -73,7 +73,7 @@ export interface MountOutcome {
 export async function timedMount(client: ProviderClient, req: MountRequest, timeoutMs = 120_000): Promise<MountOutcome> {
   const t0 = performance.now();
   try {
-    const response = await client.mount(req, timeoutMs);
+    const response = await client.mount(req, { deadlineMs: timeoutMs });
     const ms = performance.now() - t0;
     if (response.error?.code) return { ms, ok: false, error: `MountResponse.error ${response.error.code}`, response };
     return { ms, ok: true, response };

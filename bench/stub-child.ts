@@ -2,7 +2,7 @@
 // from the bench over the IPC channel. Exits when the bench says so or when the channel closes (the bench
 // died), so it never outlives the run.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { AwsStub } from './aws-stub.js';
+import { AwsStub } from '../test/harness/aws-stub.js';
 import { applyStubCall, type StubMessage, type StubSetup } from './stub-host.js';
 
 type Incoming =

@@ -8,7 +8,8 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { AwsStub, type StubCounts } from './aws-stub.js';
+import { AwsStub, type StubCounts } from '../test/harness/aws-stub.js';
+import { trackChild } from '../test/harness/process-cleanup.js';
 
 export type StubPlacement = 'inproc' | 'child';
 
@@ -185,14 +186,15 @@ class ChildStubHost extends StubHostBase implements AwsStubHost {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       env: { ...process.env, NODE_OPTIONS: '' },
     });
-    liveChildren.add(child);
-    child.once('exit', () => liveChildren.delete(child));
+    trackChild(child);
+    let onEarlyExit: ((code: number | null) => void) | undefined;
     const ready = await new Promise<Extract<StubMessage, { kind: 'ready' }>>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('the stub process did not start in 20 s')), 20_000);
-      child.once('exit', (code) => {
+      onEarlyExit = (code) => {
         clearTimeout(timer);
         reject(new Error(`the stub process exited with ${code} before it was ready`));
-      });
+      };
+      child.once('exit', onEarlyExit);
       child.on('message', (m: StubMessage) => {
         if (m.kind === 'ready') {
           clearTimeout(timer);
@@ -201,8 +203,7 @@ class ChildStubHost extends StubHostBase implements AwsStubHost {
       });
       child.send({ kind: 'init', setup });
     });
-    child.removeAllListeners('exit');
-    child.once('exit', () => liveChildren.delete(child));
+    child.off('exit', onEarlyExit!);
     return new ChildStubHost(child, ready.url, ready.port, ready.endpointEnv);
   }
 
@@ -228,8 +229,3 @@ class ChildStubHost extends StubHostBase implements AwsStubHost {
     clearTimeout(timer);
   }
 }
-
-const liveChildren = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const c of liveChildren) c.kill('SIGKILL');
-});

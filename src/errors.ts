@@ -23,6 +23,10 @@ export abstract class ProviderError extends Error {
   abstract readonly kind: FailureKind;
   /** A short stable label for metrics and logs (never user data). */
   abstract readonly code: string;
+  /** The error a waiter of a shared (coalesced) call receives: its own object where it matters. */
+  forWaiter(): ProviderError {
+    return this;
+  }
 }
 
 /** The MountRequest or the SecretProviderClass parameters are invalid. */
@@ -53,8 +57,12 @@ export class ObjectSpecError extends ProviderError {
   }
 }
 
-/** How an AWS (or agent) failure behaves for failover and retries. */
-export type AwsFailureClass =
+/**
+ * The one classification of a failed call (AWS, STS, the Pod Identity agent): it decides
+ * retries and failover, the error kind (and so the gRPC code), the log text and the
+ * metrics' outcome label. src/aws/classify.ts assigns it.
+ */
+export type FailureClass =
   | 'client' // 4xx: fatal, never retried or failed over
   | 'throttled' // 429 / throttling codes: transient
   | 'server' // 5xx: transient
@@ -67,7 +75,7 @@ export interface AwsErrorDetails {
   region: string;
   /** What was being fetched, e.g. `secret "db-creds"`, for the message. */
   subject?: string;
-  failureClass: AwsFailureClass;
+  failureClass: FailureClass;
   httpStatus?: number;
   awsCode?: string;
   awsMessage?: string;
@@ -82,6 +90,9 @@ export class AwsRequestError extends ProviderError {
   }
   get code(): string {
     return this.details.awsCode ?? this.details.failureClass;
+  }
+  override forWaiter(): AwsRequestError {
+    return new AwsRequestError({ ...this.details }, this.cause);
   }
   get kind(): FailureKind {
     const { failureClass, awsCode, httpStatus } = this.details;
@@ -141,7 +152,7 @@ function describeAwsFailure(d: AwsErrorDetails): string {
   return `${d.service} ${d.operation}${what} failed in region ${d.region}${status}${code}${msg}${transient ? ` (${transient})` : ''}`;
 }
 
-const TRANSIENT_NOTES: Partial<Record<AwsFailureClass, string>> = {
+const TRANSIENT_NOTES: Partial<Record<FailureClass, string>> = {
   throttled: 'transient: throttled',
   server: 'transient: server error',
   network: 'transient: network error or timeout',

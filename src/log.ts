@@ -7,7 +7,8 @@ export type { Logger };
 
 
 
-export function createLogger(level: string): Logger {
+/** JSON lines to stdout (1), or to stderr (2) for subcommands whose stdout is their output. */
+export function createLogger(level: string, destination: 1 | 2 = 1): Logger {
   return pino({
     level,
     base: { provider: 'aws' },
@@ -17,5 +18,5 @@ export function createLogger(level: string): Logger {
       paths: ['secrets', 'token', 'tokens', '*.token', 'secretAccessKey', 'sessionToken', '*.secretAccessKey', '*.sessionToken', 'contents', 'value'],
       censor: '[redacted]',
     },
-  });
+  }, pino.destination({ fd: destination, sync: true }));
 }

@@ -4,7 +4,7 @@
 // module-level mutable state. Subcommands: `validate` and `mount`.
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AwsClients } from './aws/clients.js';
+import { AwsSdkPort } from './aws/sdk-port.js';
 import { PodCredentialsResolver } from './auth/credentials.js';
 import { helpText, parseArgs, UsageError, type Config } from './config.js';
 import { FetchCoalescer } from './fetch/fetch-objects.js';
@@ -12,7 +12,7 @@ import { kubernetesConfigProblem } from './kube/config-check.js';
 import { connectCoreV1, KubeLookups } from './kube/lookups.js';
 import { TokenBucket } from './kube/rate-limiter.js';
 import { createLogger, type Logger } from './log.js';
-import { ParsedObjectsMemo } from './plan/objects.js';
+import { ParsedObjectsMemo } from './plan/objects-memo.js';
 import { ProviderMetrics } from './metrics.js';
 import { bindUnixSocket, createProviderServer, RUNTIME_NAME } from './server/grpc-server.js';
 import { HealthState } from './server/health.js';
@@ -72,36 +72,29 @@ async function serve(config: Config, log: Logger): Promise<number> {
 
   const metrics = new ProviderMetrics();
   const appId = `${RUNTIME_NAME}:${config.eksAddonVersion || VERSION}`;
-  const clients = new AwsClients(appId, metrics, (attempt) => log.warn(attempt, 'AWS request failed with a transient error; the SDK retries or the failover region answers'));
-  const kube = new KubeLookups(() => connectCoreV1(config.kubeconfig), new TokenBucket(config.qps, config.burst), {}, metrics);
-  const credentials = new PodCredentialsResolver(
-    clients,
-    kube,
-    { ipv4: config.podIdentityEndpointIpv4, ipv6: config.podIdentityEndpointIpv6, timeoutMs: config.podIdentityHttpTimeoutMs },
-    {
-      onLookup: (mode, hit) => metrics.credentials(mode, hit ? 'cache' : 'fetched'),
-      onLookupFailed: (mode) => metrics.credentials(mode, 'error'),
-      onFallback: (what, error) => log.warn({ error: error.message }, `${what} failed; trying the next endpoint or region`),
-    },
-  );
+  const aws = new AwsSdkPort(appId);
+  const kube = new KubeLookups(() => connectCoreV1(config.kubeconfig), new TokenBucket(config.qps, config.burst));
+  const credentials = new PodCredentialsResolver(aws, kube, {
+    ipv4: config.podIdentityEndpointIpv4,
+    ipv6: config.podIdentityEndpointIpv6,
+    timeoutMs: config.podIdentityHttpTimeoutMs,
+  });
   const health = new HealthState();
   const server = createProviderServer({
     version: VERSION,
     log,
-    observer: metrics,
+    metrics,
     gate: new MountGate(config.maxConcurrentMounts),
     health,
     mountDeps: {
       envRegion: process.env.AWS_REGION || undefined,
       kube,
       credentials,
-      clients,
+      aws,
       driverWritesSecrets: config.driverWritesSecrets,
       fetchConcurrency: FETCH_CONCURRENCY,
       coalescer: new FetchCoalescer(),
       objectsMemo: new ParsedObjectsMemo(),
-      log,
-      observer: metrics,
     },
   });
 

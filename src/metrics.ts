@@ -1,40 +1,26 @@
-// Prometheus metrics (prom-client), recorded at the edges: the gRPC handler,
-// the AWS SDK clients (one observation per HTTP attempt), the credential
-// resolver and the Kubernetes reads. Every label has a bounded set of values:
+// Prometheus metrics (prom-client), recorded at the gRPC edge from each mount's
+// record (src/context.ts: every AWS attempt, credential lookup, Kubernetes read,
+// failover and file). Every label has a bounded set of values:
 // no secret, pod or object names. The registry belongs to this object, not to
 // the process.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { AttemptRecord, MountRecord } from './context.js';
 
-export type AwsOutcome = 'ok' | 'client_error' | 'throttled' | 'server_error' | 'network' | 'cancelled';
-
-/** What the rest of the provider reports; every method is cheap and never throws. */
-export interface Observer {
-  mountStarted(): void;
-  mountFinished(result: 'success' | 'error', grpcCode: string, seconds: number): void;
-  mountQueued(delta: 1 | -1): void;
-  objectsMounted(objectType: string, count: number, bytes: number): void;
-  awsRequest(service: string, operation: string, region: string, outcome: AwsOutcome, seconds: number): void;
-  failover(service: string): void;
-  credentials(authMode: string, source: 'cache' | 'fetched' | 'error'): void;
-  kubernetesRequest(resource: string, outcome: 'ok' | 'not_found' | 'error'): void;
-}
-
-export const noopObserver: Observer = {
-  mountStarted() {},
-  mountFinished() {},
-  mountQueued() {},
-  objectsMounted() {},
-  awsRequest() {},
-  failover() {},
-  credentials() {},
-  kubernetesRequest() {},
+/** Outcome label values of ascp_aws_requests_total (stable: dashboards and alerts use them). */
+const OUTCOME_LABELS: Record<AttemptRecord['outcome'], string> = {
+  ok: 'ok',
+  client: 'client_error',
+  throttled: 'throttled',
+  server: 'server_error',
+  network: 'network',
+  aborted: 'cancelled',
 };
 
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 /** Distinct region label values we keep; a flood of made-up regions folds into "other". */
 const MAX_REGION_LABELS = 40;
 
-export class ProviderMetrics implements Observer {
+export class ProviderMetrics {
   readonly registry = new Registry();
   private readonly regions = new Set<string>();
 
@@ -59,37 +45,30 @@ export class ProviderMetrics implements Observer {
     this.inFlight.inc();
   }
 
-  mountFinished(result: 'success' | 'error', grpcCode: string, seconds: number): void {
-    this.inFlight.dec();
-    this.mounts.inc({ result, grpc_code: grpcCode });
-    this.mountDuration.observe({ result }, seconds);
-  }
-
   mountQueued(delta: 1 | -1): void {
     this.queued.inc(delta);
   }
 
-  objectsMounted(objectType: string, count: number, bytes: number): void {
-    this.objects.inc({ object_type: objectType }, count);
-    this.bytes.inc(bytes);
-  }
-
-  awsRequest(service: string, operation: string, region: string, outcome: AwsOutcome, seconds: number): void {
-    const r = this.regionLabel(region);
-    this.awsRequests.inc({ service, operation, region: r, outcome });
-    this.awsDuration.observe({ service, operation, region: r }, seconds);
-  }
-
-  failover(service: string): void {
-    this.failovers.inc({ service });
-  }
-
-  credentials(authMode: string, source: 'cache' | 'fetched' | 'error'): void {
-    this.credentialLookups.inc({ auth_mode: authMode, source });
-  }
-
-  kubernetesRequest(resource: string, outcome: 'ok' | 'not_found' | 'error'): void {
-    this.kubeRequests.inc({ resource, outcome });
+  /** Everything a finished mount did, from its record (src/context.ts); grpcCode 'OK' for a success. */
+  mountRecorded(record: MountRecord, grpcCode: string, seconds: number): void {
+    const result = grpcCode === 'OK' ? 'success' : 'error';
+    this.inFlight.dec();
+    this.mounts.inc({ result, grpc_code: grpcCode });
+    this.mountDuration.observe({ result }, seconds);
+    if (result === 'success') {
+      for (const [objectType, n] of Object.entries(record.filesByType)) {
+        this.objects.inc({ object_type: objectType }, n.files);
+        this.bytes.inc(n.bytes);
+      }
+    }
+    for (const a of record.attempts) {
+      const region = this.regionLabel(a.region);
+      this.awsRequests.inc({ service: a.service, operation: a.operation, region, outcome: OUTCOME_LABELS[a.outcome] });
+      this.awsDuration.observe({ service: a.service, operation: a.operation, region }, a.seconds);
+    }
+    for (const service of record.failovers) this.failovers.inc({ service });
+    if (record.credentials && record.authMode) this.credentialLookups.inc({ auth_mode: record.authMode, source: record.credentials });
+    for (const k of record.kubernetesReads) this.kubeRequests.inc({ resource: k.resource, outcome: k.outcome });
   }
 
   private regionLabel(region: string): string {

@@ -1,32 +1,32 @@
 // One Mount, from request to files. Reads like the pipeline it is:
 // parse (pure) -> region -> plan (pure) -> credentials -> fetch -> extract -> files.
-import type { AwsClients } from './aws/clients.js';
+// What it did goes into the request context's record (src/context.ts); the
+// gRPC edge turns that into the summary log line and the metrics.
 import type { PodCredentialsResolver } from './auth/credentials.js';
+import type { AwsPort } from './aws/port.js';
+import { withPod, type MountContext } from './context.js';
+import { LimitError } from './errors.js';
 import { fetchObjects, type FetchCoalescer } from './fetch/fetch-objects.js';
 import { writeFilesAtomically } from './files/atomic-writer.js';
 import { mountedFiles, type MountedFile } from './files/mounted-files.js';
 import type { KubeLookups } from './kube/lookups.js';
-import type { Logger } from './log.js';
-import type { Observer } from './metrics.js';
-import type { ParsedObjectsMemo } from './plan/objects.js';
-import { parseMountRequest, planMount, requestedRegion, resolveRegions, type MountRequestMessage } from './plan/request.js';
-import { LimitError } from './errors.js';
 import { MAX_DRIVER_RESPONSE_BYTES, MAX_MOUNT_BYTES } from './limits.js';
-import { abortError, raceSignal } from './util/abort.js';
-import { MOUNT_RETRY, retryTransient, type RetryBudget } from './util/retry.js';
+import type { ParsedObjectsMemo } from './plan/objects-memo.js';
+import { parseMountRequest, planMount, primaryRegion, resolveRegions, type MountRequestMessage } from './plan/request.js';
+import { abortError } from './util/abort.js';
+import { MOUNT_RETRY, retryTransient } from './util/retry.js';
 
+/** The long-lived objects a mount uses (created once in main.ts). */
 export interface MountDeps {
   envRegion: string | undefined;
   kube: KubeLookups;
   credentials: PodCredentialsResolver;
-  clients: AwsClients;
+  aws: AwsPort;
   driverWritesSecrets: boolean;
   /** AWS calls in flight at once per mount. */
   fetchConcurrency: number;
   coalescer: FetchCoalescer;
   objectsMemo: ParsedObjectsMemo;
-  log: Logger;
-  observer: Observer;
 }
 
 export interface MountResponseMessage {
@@ -34,73 +34,37 @@ export interface MountResponseMessage {
   files: { path: string; mode: number; contents: Buffer }[];
 }
 
-/** What the mount's summary log line reports; filled in as the mount proceeds. */
-export interface MountSummary {
-  /** The step in progress, for a deadline's message. */
-  stage?: string;
-  pod?: string;
-  namespace?: string;
-  serviceAccount?: string;
-  regions?: string[];
-  authMode?: string;
-  objects?: number;
-  files?: number;
-  bytes?: number;
-  failovers?: number;
-  /** Files per object type, for metrics. */
-  filesByType?: Record<string, { files: number; bytes: number }>;
-}
-
-export async function performMount(
-  request: MountRequestMessage,
-  deps: MountDeps,
-  budget: RetryBudget,
-  summary: MountSummary,
-): Promise<MountResponseMessage> {
-  const { signal } = budget;
-  summary.stage = 'parsing the request';
+export async function performMount(request: MountRequestMessage, deps: MountDeps, ctx: MountContext): Promise<MountResponseMessage> {
+  const { record } = ctx;
+  record.stage = 'parsing the request';
   const parsed = parseMountRequest(request);
-  Object.assign(summary, { pod: parsed.pod.name, namespace: parsed.pod.namespace, serviceAccount: parsed.pod.serviceAccount });
+  withPod(ctx, parsed.pod);
 
-  summary.stage = 'looking up the node region';
+  record.stage = 'looking up the node region';
   const primary =
-    requestedRegion(parsed, deps.envRegion) ??
-    (await retryTransient(() => raceSignal(deps.kube.nodeRegion(parsed.pod.namespace, parsed.pod.name, parsed.pod.uid, signal), signal), budget));
+    primaryRegion(parsed.attributes, deps.envRegion) ??
+    (await retryTransient(() => deps.kube.nodeRegion(parsed.pod.namespace, parsed.pod.name, parsed.pod.uid, ctx), ctx));
   const regions = resolveRegions(parsed.attributes, primary);
-  summary.regions = [regions.primary, ...(regions.failover ? [regions.failover] : [])];
+  record.regions = [regions.primary, ...(regions.failover ? [regions.failover] : [])];
 
-  summary.stage = 'planning the objects';
-  const plan = planMount(parsed, regions, (text, ctx) => deps.objectsMemo.parse(text, ctx));
-  summary.authMode = plan.auth.mode;
-  summary.objects = plan.objects.length;
+  record.stage = 'planning the objects';
+  const plan = planMount(parsed, regions, (text, objectsCtx) => deps.objectsMemo.parse(text, objectsCtx));
+  record.authMode = plan.auth.mode;
+  record.objects = plan.objects.length;
   if (plan.objects.length === 0) return { object_version: [], files: [] };
 
-  summary.stage = `getting ${plan.auth.mode === 'irsa' ? 'IRSA' : 'Pod Identity'} credentials`;
-  const credentials = await retryTransient(() => deps.credentials.resolve(plan.auth, regions, signal), budget, MOUNT_RETRY);
-  summary.stage = 'fetching the objects';
-  let failovers = 0;
-  const fetched = await fetchObjects(plan, credentials, deps.clients, budget, {
+  record.stage = `getting ${plan.auth.mode === 'irsa' ? 'IRSA' : 'Pod Identity'} credentials`;
+  const credentials = await retryTransient(() => deps.credentials.resolve(plan.auth, regions, ctx), ctx, MOUNT_RETRY);
+  record.stage = 'fetching the objects';
+  const fetched = await fetchObjects(plan, credentials, deps.aws, ctx, {
     concurrency: deps.fetchConcurrency,
     maxBytes: MAX_MOUNT_BYTES,
     coalescer: deps.coalescer,
-    onFailover: (what, service) => {
-      failovers++;
-      deps.observer.failover(service);
-      deps.log.warn({ pod: parsed.pod.name, namespace: parsed.pod.namespace, object: what, region: regions.failover }, 'primary region failed; mounted the value from the failover region');
-    },
   });
-  summary.failovers = failovers;
 
-  summary.stage = 'extracting jmesPath values';
+  record.stage = 'extracting jmesPath values';
   const files = mountedFiles(fetched, MAX_MOUNT_BYTES);
-  const filesByType: Record<string, { files: number; bytes: number }> = {};
-  for (const f of files) {
-    const entry = (filesByType[f.objectType] ??= { files: 0, bytes: 0 });
-    entry.files++;
-    entry.bytes += f.contents.length;
-  }
-  const bytes = files.reduce((n, f) => n + f.contents.length, 0);
-  Object.assign(summary, { files: files.length, bytes, filesByType });
+  for (const f of files) record.file(f.objectType, f.contents.length);
   const object_version = files.map((f) => ({ id: f.path, version: f.version }));
 
   if (deps.driverWritesSecrets) {
@@ -111,9 +75,9 @@ export async function performMount(
     }
     return response;
   }
-  if (signal.aborted) throw abortError(); // the driver has given up: leave its volume alone
-  summary.stage = 'writing the files';
-  await writeFilesAtomically(plan.targetPath, files, signal);
+  if (ctx.signal.aborted) throw abortError(); // the driver has given up: leave its volume alone
+  record.stage = 'writing the files';
+  await writeFilesAtomically(plan.targetPath, files, ctx.signal);
   return { object_version, files: [] };
 }
 

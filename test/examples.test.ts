@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { parseMountRequest, planMount, requestedRegion, resolveRegions } from '../src/plan/request.js';
+import { parseMountRequest, planMount, primaryRegion, resolveRegions } from '../src/plan/request.js';
 import { buildMountRequest, makePod } from './harness/attributes.js';
 import { startTestEnvironment, type TestEnvironment } from './harness/env.js';
 import type { ProviderProcess } from './harness/provider-process.js';
@@ -31,7 +31,7 @@ for (const file of SPC_FILES) {
     for (const spc of readSecretProviderClasses(file)) {
       const request = buildMountRequest({ pod: makePod('default', 'example'), parameters: spc.spec?.parameters ?? {} });
       const parsed = parseMountRequest(request);
-      const plan = planMount(parsed, resolveRegions(parsed.attributes, requestedRegion(parsed, undefined) ?? 'us-east-1'));
+      const plan = planMount(parsed, resolveRegions(parsed.attributes, primaryRegion(parsed.attributes, undefined) ?? 'us-east-1'));
       assert.ok(plan.objects.length > 0, `${file} mounts something`);
     }
   });

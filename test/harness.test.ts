@@ -1,7 +1,7 @@
 // Self-test of the end-to-end harness: every piece works for real (real moto, real SDK calls through the
 // proxy, @kubernetes/client-node against the kube stub, gRPC over a unix socket), so a failing provider test
 // can be blamed on the provider, not on the harness.
-import { CreateSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { GetParametersCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
@@ -20,6 +20,8 @@ import {
 import { startTestEnvironment, type TestEnvironment } from './harness/env.js';
 import { UNSIGNED_REGION } from './harness/fault-proxy.js';
 import { grpc } from './harness/grpc-client.js';
+import { REGION_LABEL, startKubeApi } from './harness/kube-api.js';
+import { makeTestPki } from './harness/pki.js';
 import { unusedEndpoint } from './harness/pod-identity-agent.js';
 import { startProvider } from './harness/provider-process.js';
 
@@ -206,9 +208,8 @@ describe('test harness', () => {
       { region: UNSIGNED_REGION, service: 'sts', operation: 'AssumeRoleWithWebIdentity', key: '' },
     );
 
-    const asPod = new SecretsManagerClient({
-      region: 'us-west-2',
-      endpoint: env.proxy.url,
+    const asPod = env.secretsManager('us-west-2', {
+      viaProxy: true,
       maxAttempts: 1,
       credentials: { accessKeyId: creds.AccessKeyId!, secretAccessKey: creds.SecretAccessKey!, sessionToken: creds.SessionToken! },
     });
@@ -269,6 +270,42 @@ describe('test harness', () => {
     assert.equal(env.kube.requests()[0]?.authorization, `Bearer ${env.kube.token}`);
   });
 
+  test('kube API stub over HTTPS with a required token: reads verified against the CA, 401 for another token, TokenRequest', async () => {
+    const pki = makeTestPki();
+    const kube = await startKubeApi({ pki, token: 'expected-token' });
+    try {
+      kube.addServiceAccount('default', 'app-sa');
+      kube.addNode('node-1', { [REGION_LABEL]: 'eu-west-1' });
+      assert.deepEqual(kube.serviceEnv(), { KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: new URL(kube.url).port });
+
+      const kc = new KubeConfig();
+      kc.loadFromFile(kube.kubeconfigPath);
+      const api = kc.makeApiClient(CoreV1Api);
+      assert.match(kube.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+      assert.equal((await api.readNode({ name: 'node-1' })).metadata?.labels?.[REGION_LABEL], 'eu-west-1');
+      const created = await api.createNamespacedServiceAccountToken({
+        name: 'app-sa',
+        namespace: 'default',
+        body: { spec: { audiences: [AUDIENCE_STS], expirationSeconds: 600 } },
+      });
+      const claims = JSON.parse(Buffer.from(created.status!.token.split('.')[1]!, 'base64url').toString()) as { sub: string; aud: string[] };
+      assert.deepEqual(claims.aud, [AUDIENCE_STS]);
+      assert.equal(claims.sub, 'system:serviceaccount:default:app-sa');
+
+      const other = new KubeConfig();
+      other.loadFromOptions({ clusters: kc.clusters, contexts: kc.contexts, currentContext: kc.currentContext, users: [{ name: 'harness', token: 'other-token' }] });
+      const denied = (await rejection(other.makeApiClient(CoreV1Api).readNode({ name: 'node-1' }))) as Error & { code?: number };
+      assert.equal(denied.code, 401);
+      assert.deepEqual(
+        kube.requests().map((r) => [r.method, r.resource, r.status]),
+        [['GET', 'nodes', 200], ['POST', 'serviceaccounts/token', 201], ['GET', 'nodes', 401]],
+      );
+    } finally {
+      await kube.stop();
+      pki.cleanup();
+    }
+  });
+
   test('Pod Identity agent stubs on IPv4 and IPv6; their credentials work against moto', async () => {
     await seedSecret('us-west-2');
     const pod = makePod('default', 'app', 'app-sa');
@@ -284,9 +321,8 @@ describe('test harness', () => {
       const hours = (Date.parse(body.Expiration ?? '') - Date.now()) / 3600_000;
       assert.ok(hours > 5.9 && hours <= 6, `expiration ${body.Expiration}`);
 
-      const asPod = new SecretsManagerClient({
-        region: 'us-west-2',
-        endpoint: env.proxy.url,
+      const asPod = env.secretsManager('us-west-2', {
+        viaProxy: true,
         maxAttempts: 1,
         credentials: { accessKeyId: body.AccessKeyId!, secretAccessKey: body.SecretAccessKey!, sessionToken: body.Token! },
       });
@@ -314,9 +350,8 @@ describe('test harness', () => {
     env.allowPodIdentityToken(crossAccount, { roleArn: 'arn:aws:iam::444455556666:role/pod-role' });
     const minted = (await (await fetch(env.agentIpv6.url, { headers: { Authorization: crossAccount } })).json()) as Record<string, string>;
     assert.equal(minted.AccountId, '444455556666');
-    const asRole = new SecretsManagerClient({
-      region: 'us-west-2',
-      endpoint: env.proxy.url,
+    const asRole = env.secretsManager('us-west-2', {
+      viaProxy: true,
       maxAttempts: 1,
       credentials: { accessKeyId: minted.AccessKeyId!, secretAccessKey: minted.SecretAccessKey!, sessionToken: minted.Token! },
     });

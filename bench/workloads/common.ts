@@ -1,6 +1,7 @@
 // What every workload gets: the shared bench environment, the repetition counts for this run, and a
 // progress logger. Each workload starts its own fresh provider process and stops it when done.
-import type { BenchEnv, BenchProvider, ProviderKind } from '../providers.js';
+import type { LaunchedProvider } from '../launch.js';
+import type { BenchEnv, ProviderKind } from '../providers.js';
 import { newPodMount, type MountSpec, type PodMount, type TargetDirs } from '../requests.js';
 
 export interface RunPlan {
@@ -27,7 +28,7 @@ export interface WorkloadContext {
 }
 
 /** Starts a fresh provider of `kind`, runs `body`, always stops it. */
-export async function withProvider<T>(ctx: WorkloadContext, kind: ProviderKind, body: (p: BenchProvider) => Promise<T>): Promise<T> {
+export async function withProvider<T>(ctx: WorkloadContext, kind: ProviderKind, body: (p: LaunchedProvider) => Promise<T>): Promise<T> {
   const provider = await ctx.env.start(kind);
   try {
     return await body(provider);

@@ -40,7 +40,7 @@ export async function firstMount(ctx: WorkloadContext, kind: ProviderKind, mode:
         processFirstMountMs: cold.ms,
         latency: summarize(outcomes.map((o) => o.ms)),
         calls: perMount(await ctx.env.stub.counts(), n),
-        kubeCallsPerMount: ctx.env.kube.counts().total / n,
+        kubeCallsPerMount: ctx.env.kube.requests().length / n,
         cpuMsPerMount: cpu / n,
         errors: outcomes.filter((o) => !o.ok).length,
         errorKinds: errorCounts(outcomes),

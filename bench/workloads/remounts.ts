@@ -7,7 +7,8 @@
 // CPU per remount: utime+stime of the provider process (/proc/<pid>/stat) over the rounds / number of
 // mounts; the schedstat sum (ns resolution, live threads) is recorded too.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { BenchProvider, ProviderKind } from '../providers.js';
+import type { LaunchedProvider } from '../launch.js';
+import type { ProviderKind } from '../providers.js';
 import { OBJECTS, TargetDirs, type AuthMode, type PodMount } from '../requests.js';
 import { errorCounts, perMount, summarize, timedMount, type CallsPerMount, type MountOutcome, type Summary } from '../stats.js';
 import { newPod, withProvider, type WorkloadContext } from './common.js';
@@ -60,7 +61,7 @@ export async function remounts(ctx: WorkloadContext, kind: ProviderKind, mode: A
       const first = await round(p, pods);
       const s1 = snap();
       const warmCalls = await ctx.env.stub.counts();
-      const warmKube = ctx.env.kube.counts().total;
+      const warmKube = ctx.env.kube.requests().length;
       allOutcomes.push(...first);
       const warmup = phase(first, warmCalls, warmKube, s0, s1);
 
@@ -73,7 +74,7 @@ export async function remounts(ctx: WorkloadContext, kind: ProviderKind, mode: A
       }
       const s2 = snap();
       const steadyCalls = await ctx.env.stub.counts();
-      const steadyKube = ctx.env.kube.counts().total;
+      const steadyKube = ctx.env.kube.requests().length;
       allOutcomes.push(...steadyOutcomes);
       const steady = phase(steadyOutcomes, steadyCalls, steadyKube, s1, s2);
 
@@ -101,11 +102,11 @@ export async function remounts(ctx: WorkloadContext, kind: ProviderKind, mode: A
 }
 
 /** All pods remount at once, each with the versions its previous mount returned. */
-async function round(p: BenchProvider, pods: PodMount[]): Promise<MountOutcome[]> {
+async function round(p: LaunchedProvider, pods: PodMount[]): Promise<MountOutcome[]> {
   return Promise.all(
     pods.map(async (pod) => {
       const outcome = await timedMount(p.client, pod.request);
-      if (outcome.ok && outcome.response) pod.request.currentObjectVersion = outcome.response.objectVersion;
+      if (outcome.ok && outcome.response) pod.request.current_object_version = outcome.response.object_version;
       return outcome;
     }),
   );

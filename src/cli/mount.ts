@@ -7,7 +7,9 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { parseAllDocuments } from 'yaml';
-import { AwsClients } from '../aws/clients.js';
+import { AwsSdkPort } from '../aws/sdk-port.js';
+import { standaloneContext } from '../context.js';
+import { createLogger } from '../log.js';
 import { helpText, parseFlagValues, UsageError, type FlagSpec } from '../config.js';
 import { ProviderError } from '../errors.js';
 import { fetchObjects } from '../fetch/fetch-objects.js';
@@ -15,7 +17,7 @@ import { writeFilesAtomically } from '../files/atomic-writer.js';
 import { mountedFiles } from '../files/mounted-files.js';
 import { MAX_MOUNT_BYTES } from '../limits.js';
 import { parseObjects } from '../plan/objects.js';
-import { ATTR, parsePathTranslation, resolveRegions } from '../plan/request.js';
+import { ATTR, parsePathTranslation, primaryRegion, resolveRegions } from '../plan/request.js';
 import { RUNTIME_NAME } from '../server/grpc-server.js';
 
 const FLAGS: FlagSpec[] = [
@@ -64,7 +66,7 @@ async function mountOnce(values: Map<string, string>, version: string): Promise<
     throw new Error(classes.length === 0 ? `no SecretProviderClass${wanted ? ` named ${wanted}` : ''} in ${file}` : `${file} has ${classes.length} SecretProviderClasses: pick one with --name`);
   }
   const params = classes[0]!.spec?.parameters ?? {};
-  const primary = params[ATTR.region] || values.get('region') || process.env.AWS_REGION;
+  const primary = primaryRegion(params, values.get('region'), process.env.AWS_REGION);
   if (!primary) throw new Error('no region: set the region parameter, --region or AWS_REGION');
   const regions = resolveRegions(params, primary);
   const objects = parseObjects(params[ATTR.objects], {
@@ -83,19 +85,15 @@ async function mountOnce(values: Map<string, string>, version: string): Promise<
     );
   });
   const identityKey = `local:${createHash('sha256').update(own.accessKeyId).digest('hex').slice(0, 16)}`;
-  const clients = new AwsClients(`${RUNTIME_NAME}:${version}`);
-  const signal = AbortSignal.timeout(120_000);
-  const budget = { signal, deadlineAt: Date.now() + 120_000 };
-  const fetched = await fetchObjects({ regions, objects }, { ...own, identityKey }, clients, budget, {
-    concurrency: 16,
-    maxBytes: MAX_MOUNT_BYTES,
-    onFailover: (what) => process.stderr.write(`warning: ${what}: primary region ${regions.primary} failed; mounted the value from ${regions.failover}\n`),
-  });
+  const port = new AwsSdkPort(`${RUNTIME_NAME}:${version}`);
+  // Warnings (a failover, say) as JSON lines on stderr; stdout lists the files.
+  const ctx = standaloneContext(120_000, createLogger('warn', 2));
+  const fetched = await fetchObjects({ regions, objects }, { ...own, identityKey }, port, ctx, { concurrency: 16, maxBytes: MAX_MOUNT_BYTES });
   const files = mountedFiles(fetched, MAX_MOUNT_BYTES);
   const target = values.get('target');
   if (values.get('driver-writes') !== 'true') {
     await mkdir(target!, { recursive: true });
-    await writeFilesAtomically(target!, files, signal);
+    await writeFilesAtomically(target!, files, ctx.signal);
   }
   process.stdout.write(`${values.get('driver-writes') === 'true' ? 'files the driver would write' : `wrote ${files.length} files to ${target}`} (regions ${[regions.primary, regions.failover].filter(Boolean).join(', ')}):\n`);
   for (const f of files) {

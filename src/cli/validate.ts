@@ -8,7 +8,7 @@ import { isMap, isScalar, LineCounter, parseAllDocuments, parseDocument, type Do
 import { helpText, parseFlagValues, UsageError, type FlagSpec } from '../config.js';
 import { ProviderError } from '../errors.js';
 import { findObjectProblems, findUnknownObjectFields, parseArn } from '../plan/objects.js';
-import { ATTR, parsePathTranslation, parseUsePodIdentity, resolveRegions } from '../plan/request.js';
+import { ATTR, parsePathTranslation, parseUsePodIdentity, primaryRegion, resolveRegions } from '../plan/request.js';
 import { checkRegionName } from '../plan/regions.js';
 import { editDistance } from '../util/edit-distance.js';
 
@@ -158,7 +158,7 @@ function lintParameters(params: Record<string, string>, envRegion: string | unde
       out.push({ message: err.message, severity: 'error' });
     }
   };
-  let primary = params[ATTR.region] || envRegion;
+  let primary = primaryRegion(params, envRegion);
   if (primary) check(() => resolveRegions(params, primary!));
   else if (params[ATTR.failoverRegion]) check(() => checkRegionName(params[ATTR.failoverRegion]!, 'failoverRegion'));
   check(() => parseUsePodIdentity(params[ATTR.usePodIdentity]));

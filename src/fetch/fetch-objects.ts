@@ -2,13 +2,14 @@
 // Manager objects one call each, SSM parameters in batches of 10, each call in
 // the primary and (when configured) the failover region. Nothing is written
 // until everything is fetched.
-import type { AwsClients, PodCredentials, RetryPolicy } from '../aws/clients.js';
+import type { AwsPort, PodCredentials, RetryPolicy } from '../aws/port.js';
+import type { MountContext } from '../context.js';
 import { ContextError, LimitError, ProviderError } from '../errors.js';
 import type { ObjectPlan } from '../plan/objects.js';
 import type { MountPlan } from '../plan/request.js';
 import { mapBounded } from '../util/bounded.js';
 import { InFlight } from '../util/in-flight.js';
-import { MOUNT_RETRY, retryTransient, type RetryBudget } from '../util/retry.js';
+import { MOUNT_RETRY, retryTransient } from '../util/retry.js';
 import { withFailover } from './failover.js';
 import { getSecretValue } from './secrets-manager.js';
 import { getParameters, selectorOf, SSM_BATCH_SIZE, type ParameterRequest } from './ssm.js';
@@ -30,17 +31,17 @@ export interface FetchOptions {
   /** Bytes of fetched values one mount may hold; checked as values arrive, before any file is built. */
   maxBytes: number;
   coalescer?: FetchCoalescer;
-  onFailover?(object: string, service: 'secretsmanager' | 'ssm'): void;
 }
 
+/** Failovers and AWS attempts are recorded in ctx.record; failovers are also logged. */
 export async function fetchObjects(
   plan: Pick<MountPlan, 'regions' | 'objects'>,
   credentials: PodCredentials,
-  clients: AwsClients,
-  budget: RetryBudget,
+  port: AwsPort,
+  ctx: MountContext,
   options: FetchOptions,
 ): Promise<FetchedObject[]> {
-  const { signal } = budget;
+  const { signal } = ctx;
   const { primary, failover } = plan.regions;
   // With a failover region standing by, it is the retry: fail over rather than back off.
   const retry: RetryPolicy = { maxAttempts: failover ? 1 : 3 };
@@ -54,16 +55,21 @@ export async function fetchObjects(
   // Identical calls of the same identity in flight at once are made once.
   const coalescer = options.coalescer ?? new FetchCoalescer();
   const scope = `${credentials.identityKey}|${credentials.accessKeyId}|${retry.maxAttempts}`;
-  const aws = { clients, credentials, retry };
+  // A shared call records its attempts in the context of the mount that starts it.
+  const call = (region: string, shared: AbortSignal) => ({ region, credentials, retry, signal: shared, record: ctx.record });
   const secretCall = (region: string, object: ObjectPlan, inFailover: boolean) => {
     const request = secretRequest(object, inFailover);
     return (s: AbortSignal) =>
-      coalescer.secrets.run(JSON.stringify([scope, region, request]), (shared) => getSecretValue(aws, region, request, shared), s);
+      coalescer.secrets.run(JSON.stringify([scope, region, request]), (shared) => getSecretValue(port, request, call(region, shared)), s);
   };
   const parametersCall = (region: string, batch: ObjectPlan[], inFailover: boolean) => {
-    const requests = batch.map((o) => parameterRequest(o, inFailover));
+    const requests = batch.map((o) => selection(o, inFailover));
     return (s: AbortSignal) =>
-      coalescer.parameters.run(JSON.stringify([scope, region, requests]), (shared) => getParameters(aws, region, requests, shared), s);
+      coalescer.parameters.run(JSON.stringify([scope, region, requests]), (shared) => getParameters(port, requests, call(region, shared)), s);
+  };
+  const failedOver = (what: string, service: 'secretsmanager' | 'ssm') => {
+    ctx.record.failover(service);
+    ctx.log.warn({ object: what, region: failover }, 'primary region failed; mounted the value from the failover region');
   };
 
   let fetchedBytes = 0;
@@ -79,25 +85,25 @@ export async function fetchObjects(
     ...secrets.map((object): Task => async () => {
       const outcome = await retryTransient(
         () => withFailover(secretCall(primary, object, false), failover ? secretCall(failover, object, true) : undefined, signal),
-        budget,
+        ctx,
         rounds,
       ).catch((err) => {
         throw describe(err, object);
       });
       account([outcome.value]);
-      if (outcome.usedFailover) options.onFailover?.(`secret "${object.objectName}"`, 'secretsmanager');
+      if (outcome.usedFailover) failedOver(`secret "${object.objectName}"`, 'secretsmanager');
       return [{ object, ...outcome.value }];
     }),
     ...batches.map((batch): Task => async () => {
       const outcome = await retryTransient(
         () => withFailover(parametersCall(primary, batch, false), failover ? parametersCall(failover, batch, true) : undefined, signal),
-        budget,
+        ctx,
         rounds,
       ).catch((err) => {
         throw batch.length === 1 ? describe(err, batch[0]!) : err;
       });
       account(outcome.value);
-      if (outcome.usedFailover) options.onFailover?.(`parameters ${batch.map((o) => `"${o.objectName}"`).join(', ')}`, 'ssm');
+      if (outcome.usedFailover) failedOver(`parameters ${batch.map((o) => `"${o.objectName}"`).join(', ')}`, 'ssm');
       return outcome.value.map((value, i) => ({ object: batch[i]!, ...value }));
     }),
   ];
@@ -114,7 +120,7 @@ export async function fetchObjects(
  */
 function ssmBatches(parameters: readonly ObjectPlan[]): ObjectPlan[][] {
   const names = (o: ObjectPlan) => [o.objectName, o.failoverObject?.objectName ?? o.objectName];
-  const sameSelection = (a: ObjectPlan, b: ObjectPlan) => selectorOf(parameterRequest(a, false)) === selectorOf(parameterRequest(b, false));
+  const sameSelection = (a: ObjectPlan, b: ObjectPlan) => selectorOf(selection(a, false)) === selectorOf(selection(b, false));
   const clashes = (a: ObjectPlan, b: ObjectPlan) => !sameSelection(a, b) && names(a).some((n) => names(b).includes(n));
   const batches: ObjectPlan[][] = [];
   for (const object of parameters) {
@@ -125,8 +131,11 @@ function ssmBatches(parameters: readonly ObjectPlan[]): ObjectPlan[][] {
   return batches;
 }
 
-/** What to ask for in a region: the failoverObject's name and versions stand in there. */
-function selection(object: ObjectPlan, inFailoverRegion: boolean) {
+/**
+ * What to ask for in a region: the failoverObject's name and versions stand in there. Also
+ * an SSM request (one selector: validation guarantees version and label are not both set).
+ */
+function selection(object: ObjectPlan, inFailoverRegion: boolean): ParameterRequest {
   const f = inFailoverRegion ? object.failoverObject : undefined;
   return {
     name: f?.objectName ?? object.objectName,
@@ -140,10 +149,6 @@ function secretRequest(object: ObjectPlan, inFailoverRegion: boolean) {
   return { secretId: name, versionId: version, versionStage: label };
 }
 
-/** SSM takes one selector; validation guarantees version and label are not both set. */
-function parameterRequest(object: ObjectPlan, inFailoverRegion: boolean): ParameterRequest {
-  return selection(object, inFailoverRegion);
-}
 
 function describe(err: unknown, object: ObjectPlan): unknown {
   return err instanceof ProviderError ? new ContextError(`objects[${object.index}] "${object.objectName}"`, err) : err;

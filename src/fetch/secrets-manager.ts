@@ -1,8 +1,7 @@
 // Secrets Manager GetSecretValue for one object: name or ARN, VersionId,
 // VersionStage; SecretString wins over SecretBinary.
-import type { GetSecretValueCommandOutput } from '@aws-sdk/client-secrets-manager';
-import type { AwsClients, PodCredentials, RetryPolicy } from '../aws/clients.js';
 import { toAwsError } from '../aws/classify.js';
+import type { AwsPort, SignedCallOptions } from '../aws/port.js';
 import { MalformedResponseError } from '../errors.js';
 import type { FetchedValue } from './types.js';
 
@@ -12,24 +11,21 @@ export interface SecretRequest {
   versionStage?: string | undefined;
 }
 
-export async function getSecretValue(
-  aws: { clients: AwsClients; credentials: PodCredentials; retry: RetryPolicy },
-  region: string,
-  request: SecretRequest,
-  signal: AbortSignal,
-): Promise<FetchedValue> {
+export async function getSecretValue(port: AwsPort, request: SecretRequest, call: SignedCallOptions): Promise<FetchedValue> {
+  const { region } = call;
   const subject = `secret "${request.secretId}"`;
   let response;
   try {
-    const { GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
-    const command = new GetSecretValueCommand({
-      SecretId: request.secretId,
-      ...(request.versionId && { VersionId: request.versionId }),
-      ...(request.versionStage && { VersionStage: request.versionStage }),
-    });
-    response = await aws.clients.send<GetSecretValueCommandOutput>('secretsmanager', region, aws.retry, aws.credentials, command, signal);
+    response = await port.getSecretValue(
+      {
+        SecretId: request.secretId,
+        ...(request.versionId && { VersionId: request.versionId }),
+        ...(request.versionStage && { VersionStage: request.versionStage }),
+      },
+      call,
+    );
   } catch (err) {
-    throw toAwsError(err, { service: 'secretsmanager', operation: 'GetSecretValue', region, subject }, signal);
+    throw toAwsError(err, { service: 'secretsmanager', operation: 'GetSecretValue', region, subject }, call.signal);
   }
   if (!response.VersionId) {
     throw new MalformedResponseError(`secretsmanager GetSecretValue for ${subject} in region ${region} returned no VersionId`);

@@ -1,8 +1,7 @@
 // SSM Parameter Store GetParameters for up to 10 parameters: `name:version`
 // and `name:label` selectors, decrypted; results matched back by name, then ARN.
-import type { GetParametersCommandOutput, Parameter } from '@aws-sdk/client-ssm';
-import type { AwsClients, PodCredentials, RetryPolicy } from '../aws/clients.js';
 import { toAwsError } from '../aws/classify.js';
+import type { AwsPort, ParameterOutput as Parameter, SignedCallOptions } from '../aws/port.js';
 import { AwsRequestError, MalformedResponseError } from '../errors.js';
 import type { FetchedValue } from './types.js';
 
@@ -20,21 +19,15 @@ export function selectorOf(r: ParameterRequest): string {
 }
 
 /** Values aligned with requests. Any InvalidParameters fails the whole batch. */
-export async function getParameters(
-  aws: { clients: AwsClients; credentials: PodCredentials; retry: RetryPolicy },
-  region: string,
-  requests: readonly ParameterRequest[],
-  signal: AbortSignal,
-): Promise<FetchedValue[]> {
+export async function getParameters(port: AwsPort, requests: readonly ParameterRequest[], call: SignedCallOptions): Promise<FetchedValue[]> {
+  const { region } = call;
   const names = [...new Set(requests.map(selectorOf))];
   const subject = `parameters ${names.map((n) => `"${n}"`).join(', ')}`;
   let response;
   try {
-    const { GetParametersCommand } = await import('@aws-sdk/client-ssm');
-    const command = new GetParametersCommand({ Names: names, WithDecryption: true });
-    response = await aws.clients.send<GetParametersCommandOutput>('ssm', region, aws.retry, aws.credentials, command, signal);
+    response = await port.getParameters({ Names: names, WithDecryption: true }, call);
   } catch (err) {
-    throw toAwsError(err, { service: 'ssm', operation: 'GetParameters', region, subject }, signal);
+    throw toAwsError(err, { service: 'ssm', operation: 'GetParameters', region, subject }, call.signal);
   }
   const invalid = response.InvalidParameters ?? [];
   if (invalid.length > 0) {

@@ -7,10 +7,9 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { ExpiringCache, type Expiring } from '../cache.js';
+import type { MountRecord } from '../context.js';
 import { KubernetesError, MissingIdentityError, SetupError, TransientError } from '../errors.js';
-import { noopObserver, type Observer } from '../metrics.js';
 import { abortError, raceSignal } from '../util/abort.js';
-import { InFlight } from '../util/in-flight.js';
 import type { TokenBucket } from './rate-limiter.js';
 
 export const ROLE_ARN_ANNOTATION = 'eks.amazonaws.com/role-arn';
@@ -34,13 +33,22 @@ export interface KubeLookupOptions {
   requestTimeoutMs?: number;
 }
 
+/**
+ * Whose read this is: the mount's signal (it stops waiting when it aborts) and where the
+ * API requests are recorded (the context of the mount that makes a shared read).
+ */
+export interface ReadScope {
+  signal: AbortSignal;
+  record?: MountRecord;
+}
+
 /** A read's answer as cached: the object, or the message of its 404. */
 type Answer<T> = { found: T } | { notFound: string };
 
 export class KubeLookups {
-  private readonly serviceAccounts = new SharedLoads<Answer<string | undefined>>(4096);
-  private readonly podNodes = new SharedLoads<Answer<string>>(4096);
-  private readonly nodeRegions = new SharedLoads<Answer<string | undefined>>(256);
+  private readonly serviceAccounts = new ExpiringCache<Answer<string | undefined>>(4096);
+  private readonly podNodes = new ExpiringCache<Answer<string>>(4096);
+  private readonly nodeRegions = new ExpiringCache<Answer<string | undefined>>(256);
   private client: Promise<CoreV1Reader> | undefined;
   private readonly serviceAccountTtlMs: number;
   private readonly placementTtlMs: number;
@@ -50,7 +58,6 @@ export class KubeLookups {
     private readonly connect: () => Promise<CoreV1Reader>,
     private readonly limiter: TokenBucket,
     options: KubeLookupOptions = {},
-    private readonly observer: Observer = noopObserver,
   ) {
     this.serviceAccountTtlMs = options.serviceAccountTtlMs ?? 30_000;
     this.placementTtlMs = options.placementTtlMs ?? 10 * 60_000;
@@ -61,16 +68,20 @@ export class KubeLookups {
    * The IAM role of a service account; MissingIdentityError when it has none.
    * Rejects with an AbortError as soon as signal aborts.
    */
-  async roleArn(namespace: string, serviceAccount: string, signal: AbortSignal): Promise<string> {
+  async roleArn(namespace: string, serviceAccount: string, { signal, record }: ReadScope): Promise<string> {
     const what = `service account ${serviceAccount} (namespace: ${namespace})`;
-    const answer = await this.serviceAccounts.get(`${namespace}/${serviceAccount}`, signal, async (shared) => {
-      const read = await this.read('serviceaccounts', what, namespace, shared, (api, s) =>
-        api.readNamespacedServiceAccount({ name: serviceAccount, namespace }, s),
-      );
-      if ('notFound' in read) return notFound(read);
-      const arn = read.found.metadata?.annotations?.[ROLE_ARN_ANNOTATION] || undefined;
-      return { value: { found: arn }, expiresAt: Date.now() + (arn ? this.serviceAccountTtlMs : NOT_FOUND_TTL_MS) };
-    });
+    const answer = await this.serviceAccounts.get(
+      `${namespace}/${serviceAccount}`,
+      async (shared) => {
+        const read = await this.read('serviceaccounts', what, namespace, shared, record, (api, s) =>
+          api.readNamespacedServiceAccount({ name: serviceAccount, namespace }, s),
+        );
+        if ('notFound' in read) return notFound(read);
+        const arn = read.found.metadata?.annotations?.[ROLE_ARN_ANNOTATION] || undefined;
+        return { value: { found: arn }, expiresAt: Date.now() + (arn ? this.serviceAccountTtlMs : NOT_FOUND_TTL_MS) };
+      },
+      signal,
+    );
     const arn = unwrap(answer);
     if (!arn) {
       throw new MissingIdentityError(
@@ -82,28 +93,36 @@ export class KubeLookups {
   }
 
   /** The region label of the node the pod runs on. Rejects with an AbortError as soon as signal aborts. */
-  async nodeRegion(namespace: string, podName: string, podUid: string, signal: AbortSignal): Promise<string> {
+  async nodeRegion(namespace: string, podName: string, podUid: string, { signal, record }: ReadScope): Promise<string> {
     if (!namespace || !podName) {
       throw new SetupError('no region given (region parameter or AWS_REGION) and the pod name/namespace attributes are missing, so the node region cannot be looked up');
     }
     const podWhat = `pod ${podName} (namespace: ${namespace})`;
     const nodeName = unwrap(
-      await this.podNodes.get(`${namespace}/${podName}/${podUid}`, signal, async (shared) => {
-        const read = await this.read('pods', podWhat, namespace, shared, (api, s) => api.readNamespacedPod({ name: podName, namespace }, s));
-        if ('notFound' in read) return notFound(read);
-        const node = read.found.spec?.nodeName;
-        if (!node) throw new TransientError(`${podWhat} is not scheduled on a node yet`);
-        return { value: { found: node }, expiresAt: Date.now() + this.placementTtlMs };
-      }),
+      await this.podNodes.get(
+        `${namespace}/${podName}/${podUid}`,
+        async (shared) => {
+          const read = await this.read('pods', podWhat, namespace, shared, record, (api, s) => api.readNamespacedPod({ name: podName, namespace }, s));
+          if ('notFound' in read) return notFound(read);
+          const node = read.found.spec?.nodeName;
+          if (!node) throw new TransientError(`${podWhat} is not scheduled on a node yet`);
+          return { value: { found: node }, expiresAt: Date.now() + this.placementTtlMs };
+        },
+        signal,
+      ),
     );
     // Nodes are shared by every namespace; the read is queued under the namespace of the mount that asks first.
     const region = unwrap(
-      await this.nodeRegions.get(nodeName, signal, async (shared) => {
-        const read = await this.read('nodes', `node ${nodeName}`, namespace, shared, (api, s) => api.readNode({ name: nodeName }, s));
-        if ('notFound' in read) return notFound(read);
-        const value = read.found.metadata?.labels?.[REGION_LABEL] || undefined;
-        return { value: { found: value }, expiresAt: Date.now() + (value ? this.placementTtlMs : NOT_FOUND_TTL_MS) };
-      }),
+      await this.nodeRegions.get(
+        nodeName,
+        async (shared) => {
+          const read = await this.read('nodes', `node ${nodeName}`, namespace, shared, record, (api, s) => api.readNode({ name: nodeName }, s));
+          if ('notFound' in read) return notFound(read);
+          const value = read.found.metadata?.labels?.[REGION_LABEL] || undefined;
+          return { value: { found: value }, expiresAt: Date.now() + (value ? this.placementTtlMs : NOT_FOUND_TTL_MS) };
+        },
+        signal,
+      ),
     );
     if (!region) {
       throw new SetupError(`node ${nodeName} has no ${REGION_LABEL} label: set the region parameter in the SecretProviderClass`);
@@ -121,6 +140,7 @@ export class KubeLookups {
     what: string,
     fairnessKey: string,
     shared: AbortSignal,
+    record: MountRecord | undefined,
     call: (api: CoreV1Reader, signal: AbortSignal) => Promise<T>,
   ): Promise<Answer<T>> {
     this.client ??= this.connect().catch((err) => {
@@ -132,21 +152,21 @@ export class KubeLookups {
     const signal = AbortSignal.any([shared, AbortSignal.timeout(this.requestTimeoutMs)]);
     try {
       const result = await raceSignal(call(api, signal), signal);
-      this.observer.kubernetesRequest(resource, 'ok');
+      record?.kubernetesRead(resource, 'ok');
       return { found: result };
     } catch (err) {
       if (shared.aborted) {
-        this.observer.kubernetesRequest(resource, 'error');
+        record?.kubernetesRead(resource, 'error');
         throw abortError();
       }
       const error = signal.aborted
         ? new KubernetesError(`failed to read ${what} from the Kubernetes API: no answer within ${this.requestTimeoutMs / 1000} s`, undefined)
         : toKubernetesError(err, what);
       if (error.httpStatus === 404) {
-        this.observer.kubernetesRequest(resource, 'not_found');
+        record?.kubernetesRead(resource, 'not_found');
         return { notFound: error.message };
       }
-      this.observer.kubernetesRequest(resource, 'error');
+      record?.kubernetesRead(resource, 'error');
       throw error;
     }
   }
@@ -160,33 +180,6 @@ function notFound<T>(answer: { notFound: string }): Expiring<Answer<T>> {
 function unwrap<T>(answer: Answer<T>): T {
   if ('notFound' in answer) throw new KubernetesError(answer.notFound, 404);
   return answer.found;
-}
-
-/**
- * An ExpiringCache whose loads are shared by their callers through InFlight: each caller stops
- * waiting when its own signal aborts, and a load is cancelled only once every caller has gone,
- * so one mount's deadline never fails another's read and an abandoned read leaves the queue.
- */
-class SharedLoads<V> {
-  private readonly cache: ExpiringCache<V>;
-  private readonly inflight = new InFlight<V>();
-
-  constructor(maxEntries: number) {
-    this.cache = new ExpiringCache<V>(maxEntries);
-  }
-
-  async get(key: string, signal: AbortSignal, load: (shared: AbortSignal) => Promise<Expiring<V>>): Promise<V> {
-    for (;;) {
-      try {
-        return await this.inflight.run(key, (shared) => this.cache.get(key, () => load(shared)), signal);
-      } catch (err) {
-        // An AbortError while our signal is live: we joined a load its last caller had just
-        // abandoned. Start a fresh one.
-        if ((err as Error)?.name === 'AbortError' && !signal.aborted) continue;
-        throw err;
-      }
-    }
-  }
 }
 
 function toKubernetesError(err: unknown, what: string): KubernetesError {

@@ -1,14 +1,15 @@
-// The `objects` parameter: YAML -> validated object plans. Pure, no I/O.
-// Every rule of the Go provider (ascp-parity.md) plus our stricter file-name
-// checks runs here, before any credential or AWS call.
-import { createHash } from 'node:crypto';
+// The `objects` parameter: YAML -> validated object plans. Pure functions, no
+// I/O, no state: parseObjects for a mount (the first problem throws, in the Go
+// provider's order) and findObjectProblems / findUnknownObjectFields for the
+// validate subcommand (every problem). Every rule of the Go provider
+// (docs/parity.md) plus our stricter file-name checks runs here, before any
+// credential or AWS call. The memo of parsed plans is src/plan/objects-memo.ts.
 import jmespath from 'jmespath';
-import { LRUCache } from 'lru-cache';
 import { Lexer, LineCounter, Parser, parseDocument, visit } from 'yaml';
 import { ObjectSpecError } from '../errors.js';
 import { editDistance } from '../util/edit-distance.js';
 import {
-  MAX_JMESPATH_EXPRESSION_BYTES, MAX_JMESPATH_NESTING, MAX_MOUNT_FILES, MAX_OBJECTS, MAX_OBJECTS_MEMO_BYTES, MAX_OBJECTS_YAML_BYTES, MAX_OBJECTS_YAML_NESTING, MAX_OBJECTS_YAML_TOKENS,
+  MAX_JMESPATH_EXPRESSION_BYTES, MAX_JMESPATH_NESTING, MAX_MOUNT_FILES, MAX_OBJECTS, MAX_OBJECTS_YAML_BYTES, MAX_OBJECTS_YAML_NESTING, MAX_OBJECTS_YAML_TOKENS,
 } from '../limits.js';
 
 export type ObjectType = 'secretsmanager' | 'ssmparameter';
@@ -71,59 +72,6 @@ export function parseObjects(text: string | undefined, ctx: ObjectsContext): Obj
     throw problem;
   });
   return plans;
-}
-
-/**
- * Remembers parseObjects results: with rotation every pod remounts the same
- * SecretProviderClass every minute or two, and parsing YAML is the largest
- * pure cost of a remount. The function is pure, so entries never go stale;
- * the memo is bounded by the bytes of its keys (which hold the texts), and
- * invalid specs are not remembered.
- */
-export class ParsedObjectsMemo {
-  private readonly entries: LRUCache<string, readonly ObjectPlan[]>;
-  constructor(maxBytes = MAX_OBJECTS_MEMO_BYTES) {
-    this.entries = new LRUCache({ maxSize: maxBytes, sizeCalculation: (plans) => planBytes(plans) });
-  }
-
-  parse(text: string | undefined, ctx: ObjectsContext): ObjectPlan[] {
-    // Keyed by a digest: the memo must not keep each SecretProviderClass's text (up to 256 KiB) alive.
-    const key = createHash('sha256')
-      .update(JSON.stringify([ctx.primaryRegion, ctx.failoverRegion ?? '', ctx.translation ?? null, ctx.defaultMode]))
-      .update('\0')
-      .update(text ?? '')
-      .digest('base64');
-    let plans = this.entries.get(key);
-    if (!plans) {
-      plans = deepFreeze(parseObjects(text, ctx));
-      this.entries.set(key, plans);
-    }
-    return plans as ObjectPlan[];
-  }
-
-  /** Bytes held, as counted against the bound. */
-  get sizeBytes(): number {
-    return this.entries.calculatedSize;
-  }
-}
-
-/** Roughly what a plan costs in memory: its strings plus a per-object overhead. */
-function planBytes(plans: readonly ObjectPlan[]): number {
-  let bytes = 128;
-  for (const p of plans) {
-    bytes += 256 + 2 * (p.objectName.length + p.fileName.length + (p.objectAlias?.length ?? 0));
-    for (const j of p.jmesPath) bytes += 128 + 2 * (j.path.length + j.objectAlias.length + j.fileName.length);
-  }
-  return bytes;
-}
-
-/** Plans are shared between mounts once memoised: make any accidental write fail loudly. */
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
 }
 
 /** Every problem in `objects`, for the linter: every field of every object, plus duplicates. */

@@ -1,5 +1,5 @@
 // MountRequest -> MountPlan, pure. The checks run in the Go provider's order so
-// the first failing check decides the error (ascp-parity.md). Region lookup from
+// the first failing check decides the error (docs/parity.md lists the order). Region lookup from
 // the node is the only step that may need I/O; the caller does it between
 // parseMountRequest and planMount.
 import { RequestError } from '../errors.js';
@@ -73,7 +73,7 @@ export interface MountPlan {
 }
 
 
-/** Steps 1-4: target path, attributes, tokens, permission. */
+/** Checks 1-4 of docs/parity.md: target path, attributes, tokens, permission. */
 export function parseMountRequest(req: MountRequestMessage): ParsedRequest {
   const targetPath = req.target_path ?? '';
   if (targetPath === '') throw new RequestError('Missing mount path');
@@ -168,11 +168,16 @@ function parsePermission(text: string): number {
 }
 
 /** The primary region when the request or environment gives it; undefined means "ask the node". */
-export function requestedRegion(parsed: ParsedRequest, envRegion: string | undefined): string | undefined {
-  return parsed.attributes[ATTR.region] || envRegion || undefined;
+/**
+ * The primary region, in the one order every caller uses: the SecretProviderClass's region,
+ * then the caller's fallbacks (the server: AWS_REGION; `mount`: --region, then AWS_REGION).
+ * Undefined means "ask the node" (the server looks up its topology.kubernetes.io/region label).
+ */
+export function primaryRegion(attributes: Readonly<Record<string, string>>, ...fallbacks: Array<string | undefined>): string | undefined {
+  return [attributes[ATTR.region], ...fallbacks].find((r) => r) || undefined;
 }
 
-/** Step 5, once the primary region is known. */
+/** Check 5 (regions), once the primary region is known. */
 export function resolveRegions(attributes: Readonly<Record<string, string>>, primary: string): Regions {
   checkRegionName(primary, 'region');
   const failover = attributes[ATTR.failoverRegion] || undefined;
@@ -186,7 +191,7 @@ export function resolveRegions(attributes: Readonly<Record<string, string>>, pri
 
 export { checkRegionName };
 
-/** Steps 6-9: auth mode, the pod's token, pathTranslation, objects. */
+/** Checks 6-9: auth mode, the pod's token, pathTranslation, objects. */
 export function planMount(
   parsed: ParsedRequest,
   regions: Regions,

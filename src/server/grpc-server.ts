@@ -1,13 +1,15 @@
 // The gRPC edge: Version and Mount on the provider socket. Each Mount gets its
-// own abort signal (the driver's deadline or cancellation), its own summary
-// log line, and its errors mapped in one place. Nothing a request carries can
-// throw past this file.
+// request context (src/context.ts: the driver's deadline or cancellation, a
+// logger, the record of what it did); when it ends, its summary log line and
+// its metrics are derived from that record here, and its errors are mapped in
+// one place (status.ts). Nothing a request carries can throw past this file.
 import { Server, ServerCredentials, status as Status, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
+import { createMountContext, type MountContext } from '../context.js';
 import type { Logger } from '../log.js';
-import type { Observer } from '../metrics.js';
+import type { ProviderMetrics } from '../metrics.js';
 import type { HealthState } from './health.js';
 import type { MountGate } from './mount-gate.js';
-import { performMount, type MountDeps, type MountResponseMessage, type MountSummary } from '../mount.js';
+import { performMount, type MountDeps, type MountResponseMessage } from '../mount.js';
 import type { MountRequestMessage } from '../plan/request.js';
 import { csiDriverProviderService } from './proto.js';
 import { describeCauses, toGrpcError } from './status.js';
@@ -20,7 +22,7 @@ export interface ProviderServerOptions {
   version: string;
   mountDeps: MountDeps;
   log: Logger;
-  observer: Observer;
+  metrics: ProviderMetrics;
   gate: MountGate;
   health: HealthState;
 }
@@ -49,7 +51,7 @@ export function createProviderServer(options: ProviderServerOptions): Server {
 async function handleMount(
   call: ServerUnaryCall<MountRequestMessage, MountResponseMessage>,
   callback: sendUnaryData<MountResponseMessage>,
-  { mountDeps: deps, log, observer, gate }: ProviderServerOptions,
+  { mountDeps: deps, log, metrics, gate }: ProviderServerOptions,
 ): Promise<void> {
   const started = performance.now();
   const startedAt = Date.now();
@@ -67,44 +69,63 @@ async function handleMount(
       )
     : undefined;
 
-  const summary: MountSummary = {};
-  // The summary is the mount's log line; its per-type counts are for metrics only.
-  const logged = () => {
-    const { filesByType: _, stage: __, ...line } = summary;
-    return { ...line, durationMs: Math.round(performance.now() - started) };
-  };
+  const ctx = createMountContext(controller.signal, deadlineAt, log);
   let release: (() => void) | undefined;
-  observer.mountStarted();
+  metrics.mountStarted();
   try {
-    summary.stage = 'waiting in the mount queue';
-    release = await gate.enter(controller.signal, (d) => observer.mountQueued(d), requestBytes(call.request));
-    const response = await performMount(call.request ?? {}, deps, { signal: controller.signal, deadlineAt }, summary);
-    const seconds = (performance.now() - started) / 1000;
-    for (const [type, n] of Object.entries(summary.filesByType ?? {})) observer.objectsMounted(type, n.files, n.bytes);
-    observer.mountFinished('success', 'OK', seconds);
-    log.info({ ...logged(), outcome: 'success' }, 'mount');
+    ctx.record.stage = 'waiting in the mount queue';
+    release = await gate.enter(controller.signal, (d) => metrics.mountQueued(d), requestBytes(call.request));
+    const response = await performMount(call.request ?? {}, deps, ctx);
+    report(ctx, metrics, (performance.now() - started) / 1000, undefined);
     callback(null, response);
   } catch (thrown) {
-    const err = controller.signal.aborted ? asDeadlineFailure(thrown, controller.signal.reason, summary.stage) : thrown;
-    const podLabel = summary.pod ? `${summary.namespace}/${summary.pod}` : undefined;
-    const mapped = toGrpcError(err, podLabel);
-    const seconds = (performance.now() - started) / 1000;
-    observer.mountFinished('error', Status[mapped.code] ?? String(mapped.code), seconds);
-    const unexpected = !(err instanceof ProviderError);
-    log.warn(
-      {
-        ...logged(), outcome: 'error', grpcCode: mapped.code, errorCode: mapped.errorCode, error: mapped.details,
-        // A bug: its stack and cause chain are what a maintainer needs (our errors never carry secret values).
-        ...(unexpected && { cause: describeCauses(err) }),
-      },
-      'mount failed',
-    );
+    const err = controller.signal.aborted ? asDeadlineFailure(thrown, controller.signal.reason, ctx.record.stage) : thrown;
+    const pod = ctx.record.pod;
+    const mapped = toGrpcError(err, pod ? `${pod.namespace}/${pod.name}` : undefined);
+    report(ctx, metrics, (performance.now() - started) / 1000, {
+      grpcCode: mapped.code, errorCode: mapped.errorCode, error: mapped.details,
+      // A bug: its stack and cause chain are what a maintainer needs (our errors never carry secret values).
+      ...(!(err instanceof ProviderError) && { cause: describeCauses(err) }),
+    });
     callback({ code: mapped.code, details: mapped.details });
   } finally {
     release?.();
     clearTimeout(timer);
     call.removeListener('cancelled', onCancel);
   }
+}
+
+/**
+ * The one place a mount's record becomes its summary log line and its metrics. AWS attempts
+ * that failed transiently are also logged one per line, as warnings.
+ */
+function report(
+  ctx: MountContext,
+  metrics: ProviderMetrics,
+  seconds: number,
+  failure: { grpcCode: Status; errorCode: string; error: string; cause?: string } | undefined,
+): void {
+  const { record } = ctx;
+  metrics.mountRecorded(record, failure ? (Status[failure.grpcCode] ?? String(failure.grpcCode)) : 'OK', seconds);
+  for (const a of record.attempts) {
+    if (a.outcome === 'throttled' || a.outcome === 'server' || a.outcome === 'network') {
+      ctx.log.warn({ service: a.service, operation: a.operation, region: a.region, outcome: a.outcome }, 'AWS request failed with a transient error; the SDK retries or the failover region answers');
+    }
+  }
+  const line = {
+    ...(record.pod && { serviceAccount: record.pod.serviceAccount }),
+    ...(record.regions && { regions: record.regions }),
+    ...(record.authMode && { authMode: record.authMode }),
+    ...(record.credentials && { credentials: record.credentials }),
+    ...(record.objects !== undefined && { objects: record.objects }),
+    failovers: record.failovers.length,
+    files: record.files,
+    bytes: record.bytes,
+    awsCalls: record.attempts.length,
+    durationMs: Math.round(seconds * 1000),
+  };
+  if (failure) ctx.log.warn({ ...line, outcome: 'error', ...failure }, 'mount failed');
+  else ctx.log.info({ ...line, outcome: 'success' }, 'mount');
 }
 
 /**

@@ -12,9 +12,6 @@ export class HealthState {
   private current: ServingStatus = 'SERVING';
   private readonly watchers = new Set<ServerWritableStream<unknown, unknown>>();
 
-  get status(): ServingStatus {
-    return this.current;
-  }
 
   set(status: ServingStatus): void {
     this.current = status;

@@ -3,6 +3,7 @@
 // one deployment remounting at once -> one GetSecretValue per distinct secret
 // and identity). Nothing is kept once the call settles. The shared call is
 // cancelled only when every caller waiting for it has gone.
+import { ProviderError } from '../errors.js';
 import { abortError } from './abort.js';
 
 interface Entry<T> {
@@ -13,12 +14,10 @@ interface Entry<T> {
 
 export class InFlight<T> {
   private readonly entries = new Map<string, Entry<T>>();
-  coalesced = 0;
 
   run(key: string, call: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T> {
     let entry = this.entries.get(key);
-    if (entry) this.coalesced++;
-    else {
+    if (!entry) {
       const controller = new AbortController();
       const promise = call(controller.signal).finally(() => {
         if (this.entries.get(key) === entry) this.entries.delete(key);
@@ -47,20 +46,11 @@ export class InFlight<T> {
         (e) => {
           signal.removeEventListener('abort', onAbort);
           entry.waiters--;
-          // Each waiter gets its own copy: callers add their own context to error messages.
-          reject(copyError(e));
+          // Each waiter gets its own error object (errors are wrapped, never changed, but a
+          // waiter's error must not be another's): ProviderErrors make their own copy.
+          reject(e instanceof ProviderError ? e.forWaiter() : e);
         },
       );
     });
   }
-}
-
-/** A copy of an error with the same class, own properties, message and stack. */
-function copyError(error: unknown): unknown {
-  if (!(error instanceof Error)) return error;
-  const copy = Object.create(Object.getPrototypeOf(error)) as Error;
-  for (const key of Reflect.ownKeys(error)) {
-    Object.defineProperty(copy, key, Object.getOwnPropertyDescriptor(error, key)!);
-  }
-  return copy;
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { CreateSecretCommand, PutSecretValueCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import { LabelParameterVersionCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import { buildMountRequest, makePod, readTokens, type PodInfo } from '../harness/attributes.js';
+import { makeTempDir } from '../harness/process-cleanup.js';
 import { startTestEnvironment, type ProviderStartOptions, type TestEnvironment } from '../harness/env.js';
 import type { MountRequest } from '../harness/grpc-client.js';
 import type { ProviderProcess } from '../harness/provider-process.js';
@@ -89,8 +90,9 @@ export function createPod(env: TestEnvironment, setup: PodSetup = {}): PodInfo {
   return pod;
 }
 
+/** A fresh target directory, removed when the test process exits. */
 export function targetDir(): string {
-  return mkdtempSync(join(tmpdir(), 'ascp-target-'));
+  return makeTempDir('ascp-target-');
 }
 
 export interface RequestSetup {

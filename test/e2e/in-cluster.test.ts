@@ -5,69 +5,55 @@
 // API server's certificate and sending the token.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { AwsStub } from '../../bench/aws-stub.js';
-import { InClusterSandbox } from '../../bench/go-provider.js';
-import { KubeStub } from '../../bench/kube-stub.js';
-import { makeTestPki } from '../../bench/pki.js';
 import { buildMountRequest, makePod } from '../harness/attributes.js';
-import { connectProvider, grpc, type ProviderClient } from '../harness/grpc-client.js';
+import { AwsStub } from '../harness/aws-stub.js';
+import { grpc } from '../harness/grpc-client.js';
+import { InClusterSandbox } from '../harness/in-cluster-sandbox.js';
+import { REGION_LABEL, ROLE_ARN_ANNOTATION, startKubeApi, type KubeApi } from '../harness/kube-api.js';
+import { makeTestPki, type TestPki } from '../harness/pki.js';
+import { startProvider, type ProviderProcess } from '../harness/provider-process.js';
 import { readTree, targetDir } from './fixture.js';
 
 const ROLE = 'arn:aws:iam::123456789012:role/in-cluster';
 const SA_TOKEN = 'provider-service-account-token';
+let pki: TestPki;
 let aws: AwsStub;
-let kube: KubeStub;
-const cleanups: Array<() => Promise<void> | void> = [];
+let kube: KubeApi;
+const cleanups: Array<() => Promise<unknown> | void> = [];
 
 before(async () => {
-  const pki = makeTestPki();
-  cleanups.push(() => rmSync(pki.dir, { recursive: true, force: true }));
-  kube = await KubeStub.start({ pki, token: SA_TOKEN });
-  cleanups.push(() => kube.close());
+  pki = makeTestPki();
+  cleanups.push(() => pki.cleanup());
+  kube = await startKubeApi({ pki, token: SA_TOKEN });
+  cleanups.push(() => kube.stop());
   aws = await AwsStub.start({ latencyMs: 0 });
   cleanups.push(() => aws.close());
   aws.putSecret('eu-west-1', 'in-cluster/secret', 'from-in-cluster');
-  kube.addServiceAccount('shop', 'web', { roleArn: ROLE });
-  kube.addNode('node-a', { region: 'eu-west-1' });
+  kube.addServiceAccount('shop', 'web', { [ROLE_ARN_ANNOTATION]: ROLE });
+  kube.addNode('node-a', { [REGION_LABEL]: 'eu-west-1' });
 });
 after(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
 /** Starts dist/main.js in a mount namespace where the in-cluster files hold `token` and the CA. */
-async function startInCluster(token: string): Promise<{ client: ProviderClient; child: ChildProcess; logs: () => string }> {
-  const sandbox = await InClusterSandbox.create({ token, caPem: readFileSync(kube.caFile, 'utf8'), allowHostFallback: false });
+async function startInCluster(token: string): Promise<ProviderProcess> {
+  const sandbox = await InClusterSandbox.create({ token, caPem: pki.caPem, allowHostFallback: false });
   cleanups.push(() => sandbox.close());
-  const volume = mkdtempSync(join(tmpdir(), 'ic-'));
-  cleanups.push(() => rmSync(volume, { recursive: true, force: true }));
-  const [cmd, args] = sandbox.wrap(process.execPath, [join(process.cwd(), 'dist/main.js'), `--provider-volume=${volume}`, '--metrics-addr=']);
-  const child = spawn(cmd, args, {
-    env: { PATH: process.env.PATH!, ...kube.serviceEnv(), AWS_ENDPOINT_URL: aws.url, AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const provider = await startProvider({
+    wrap: (command, args) => sandbox.wrap(command, args),
+    args: ['--metrics-addr='],
+    env: { ...kube.serviceEnv(), AWS_ENDPOINT_URL: aws.url },
   });
-  let logs = '';
-  child.stdout!.on('data', (d) => (logs += d));
-  child.stderr!.on('data', (d) => (logs += d));
-  cleanups.push(() => {
-    child.kill('SIGKILL');
-  });
-  for (let i = 0; i < 300 && !existsSync(join(volume, 'aws.sock')); i++) await sleep(20);
-  const client = connectProvider(join(volume, 'aws.sock'));
-  cleanups.push(() => client.close());
-  await client.version();
-  return { client, child, logs: () => logs };
+  cleanups.push(() => provider.stop('SIGKILL'));
+  return provider;
 }
 
 function request(podName: string) {
   const pod = makePod('shop', podName, 'web');
-  const uid = kube.addPod('shop', podName, { nodeName: 'node-a', serviceAccount: 'web', uid: pod.uid });
+  kube.addPod('shop', podName, 'node-a', { serviceAccountName: 'web', uid: pod.uid });
   // No region: the node's label is read through the API server too.
-  return buildMountRequest({ pod: { ...pod, uid }, parameters: { objects: '- objectName: in-cluster/secret\n  objectType: secretsmanager\n' }, targetPath: targetDir() });
+  return buildMountRequest({ pod, parameters: { objects: '- objectName: in-cluster/secret\n  objectType: secretsmanager\n' }, targetPath: targetDir() });
 }
 
 test('in-cluster config: HTTPS with the service account CA and token; role, pod and node read; secret mounted', async () => {
@@ -76,9 +62,9 @@ test('in-cluster config: HTTPS with the service account CA and token; role, pod 
   const req = request('web-1');
   await client.mount(req);
   assert.deepEqual(readTree(req.target_path), { 'in-cluster_secret': { contents: 'from-in-cluster', mode: 0o644 } });
-  const counts = kube.counts();
-  assert.equal(counts.unauthorized, 0);
-  assert.equal(counts.total, 3, JSON.stringify(counts.byKind));
+  const requests = kube.requests();
+  assert.equal(requests.filter((r) => r.status === 401).length, 0);
+  assert.equal(requests.length, 3, requests.map((r) => `${r.method} ${r.path} ${r.status}`).join(', '));
 });
 
 test('in-cluster config with a token the API server rejects: PERMISSION_DENIED naming RBAC, never a crash', async () => {

@@ -143,6 +143,6 @@ function b64url(s: string): string {
   return Buffer.from(s, 'utf8').toString('base64url');
 }
 
-function rfc3339(d: Date): string {
+export function rfc3339(d: Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }

@@ -8,7 +8,7 @@
 // `service: 'sts'` and leave `region` out.
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, httpUrl, listen } from './server.js';
 
 /** Region recorded for unsigned requests (STS web identity) whose Host names no region. */
 export const UNSIGNED_REGION = 'sts';
@@ -221,12 +221,8 @@ export async function startFaultProxy(targetUrl: string, options: { host?: strin
     upstream.end(body);
   };
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const { port, address } = server.address() as AddressInfo;
-  const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+  const host = options.host ?? '127.0.0.1';
+  const url = httpUrl(host, await listen(server, host));
 
   const matches = (r: RequestRecord, f: RequestFilter) =>
     (f.region === undefined || f.region === r.region) &&
@@ -272,8 +268,7 @@ export async function startFaultProxy(targetUrl: string, options: { host?: strin
     },
     async stop() {
       upstreamAgent.destroy();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeServer(server);
     },
   };
 }

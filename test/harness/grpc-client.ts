@@ -1,12 +1,14 @@
-// A gRPC client for the provider's unix socket, speaking proto/service.proto exactly as the Secrets Store
-// CSI driver does (insecure credentials over `unix://`), with promise-returning calls so tests read simply.
-// Errors reject with grpc-js's ServiceError, so tests can assert on `.code` (grpc.status) and `.details`.
+// The gRPC client of the tests and the bench for a provider's unix socket, speaking proto/service.proto exactly
+// as the Secrets Store CSI driver does (insecure credentials over `unix://`, :authority "localhost", 4 MiB
+// receive limit), with promise-returning calls; the same against our provider and the Go provider. Fields
+// keep the proto's snake_case (keepCase). Errors reject with grpc-js's ServiceError, so callers can read
+// `.code` (grpc.status) and `.details`.
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { dirname, isAbsolute, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { isAbsolute, join } from 'node:path';
+import { REPO_ROOT } from './paths.js';
 
-export const PROTO_PATH = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'proto', 'service.proto');
+export const PROTO_PATH = join(REPO_ROOT, 'proto', 'service.proto');
 
 export interface ObjectVersion {
   id: string;
@@ -49,10 +51,7 @@ export interface CallOptions {
 export interface ProviderClient {
   version(request?: { version?: string }, options?: CallOptions): Promise<VersionResponse>;
   mount(request: MountRequest, options?: CallOptions): Promise<MountResponse>;
-  /** Resolves when the channel is connected, rejects after `timeoutMs`. */
-  waitForReady(timeoutMs: number): Promise<void>;
   close(): void;
-  readonly raw: grpc.Client;
 }
 
 type UnaryMethod = (
@@ -85,7 +84,6 @@ export function connectProvider(socketPath: string, options: grpc.ChannelOptions
   if (!isAbsolute(socketPath)) throw new Error(`socket path must be absolute: ${socketPath}`);
   const Ctor = loadService();
   const client = new Ctor(`unix://${socketPath}`, grpc.credentials.createInsecure(), {
-    // Match the driver: 4 MiB receive limit, authority "localhost" (driver v1.6+).
     'grpc.max_receive_message_length': 4 * 1024 * 1024,
     'grpc.default_authority': 'localhost',
     ...options,
@@ -110,12 +108,7 @@ export function connectProvider(socketPath: string, options: grpc.ChannelOptions
         { secrets: '{}', current_object_version: [], ...request },
         opts,
       ),
-    waitForReady: (timeoutMs) =>
-      new Promise((resolvePromise, reject) =>
-        client.waitForReady(Date.now() + timeoutMs, (err) => (err ? reject(err) : resolvePromise())),
-      ),
     close: () => client.close(),
-    raw: client,
   };
 }
 

@@ -1,20 +1,28 @@
-// A tiny Kubernetes API server (plain HTTP) serving the three reads the provider makes: a service account
-// (IRSA role ARN annotation), a pod (its node) and a node (its region label). Objects live in memory and
-// come back in the real API's shape, with a real `Status` object on 404, so @kubernetes/client-node parses
-// them as it would against a cluster.
+// A tiny Kubernetes API server for the tests and the bench, serving what a provider reads: a service account
+// (IRSA role ARN annotation), a pod (its node) and a node (its region label), plus TokenRequest
+// (POST .../serviceaccounts/<name>/token) for a provider that mints tokens itself. Objects live in memory and
+// come back in the real API's shape, with a real `Status` object on errors, so @kubernetes/client-node and
+// client-go parse them as they would against a cluster.
 //
-// Why `insecure-skip-tls-verify: true` in the kubeconfig: @kubernetes/client-node 1.x refuses an http://
-// server unless skipTLSVerify is set. The dummy bearer token makes the client send an Authorization header
-// as it would in a cluster (the stub records it but does not check it).
+// Plain HTTP by default, reached through `kubeconfigPath`. Why `insecure-skip-tls-verify: true` there:
+// @kubernetes/client-node 1.x refuses an http:// server unless skipTLSVerify is set. With `pki` it serves
+// HTTPS, for in-cluster clients too (`serviceEnv()`, and the CA as the service account's ca.crt).
+// With `token` it answers 401 to any other bearer token, as an API server does; without, the kubeconfig
+// carries a dummy token so the client sends an Authorization header (recorded, not checked).
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
 import { join } from 'node:path';
-import { trackTempDir, untrackTempDir } from './process-cleanup.js';
+import { makePodToken, rfc3339 } from './attributes.js';
+import type { TestPki } from './pki.js';
+import { makeTempDir, removeTempDir } from './process-cleanup.js';
+import { closeServer, httpUrl, listen } from './server.js';
 
-export type KubeResource = 'serviceaccounts' | 'pods' | 'nodes';
+export const ROLE_ARN_ANNOTATION = 'eks.amazonaws.com/role-arn';
+export const REGION_LABEL = 'topology.kubernetes.io/region';
+
+export type KubeResource = 'serviceaccounts' | 'pods' | 'nodes' | 'serviceaccounts/token';
 
 export interface KubeRequestRecord {
   method: string;
@@ -37,16 +45,27 @@ export interface KubeFailure {
   times?: number;
 }
 
+export interface KubeApiOptions {
+  /** Serve HTTPS with this server certificate; the kubeconfig names its CA. Default: plain HTTP. */
+  pki?: TestPki;
+  /** The bearer token clients must present; default: any (the kubeconfig gets a dummy one). */
+  token?: string;
+  /** Delay before every answer, ms; default 0. */
+  latencyMs?: number;
+}
+
 export interface KubeApi {
   readonly url: string;
   /** Path of a kubeconfig file pointing at this server (in a temp dir removed by stop()). */
   readonly kubeconfigPath: string;
-  /** The dummy bearer token written into the kubeconfig. */
+  /** The bearer token written into the kubeconfig. */
   readonly token: string;
+  /** KUBERNETES_SERVICE_HOST / KUBERNETES_SERVICE_PORT for an in-cluster client (with `pki`). */
+  serviceEnv(): Record<string, string>;
   addServiceAccount(namespace: string, name: string, annotations?: Record<string, string>): void;
   addPod(namespace: string, name: string, nodeName: string, options?: { serviceAccountName?: string; uid?: string }): void;
   addNode(name: string, labels?: Record<string, string>): void;
-  /** Makes reads of `resource` fail with a Kubernetes Status error. */
+  /** Makes requests for `resource` fail with a Kubernetes Status error. */
   failResource(resource: KubeResource, failure?: KubeFailure): void;
   clearFailures(): void;
   /** Number of requests for `resource` (optionally one object). */
@@ -63,9 +82,16 @@ interface ActiveFailure extends KubeFailure {
   hitCount: number;
 }
 
-const DUMMY_TOKEN = 'harness-dummy-token';
+interface Route {
+  resource: KubeResource | 'other';
+  namespace: string;
+  name: string;
+}
 
-export async function startKubeApi(): Promise<KubeApi> {
+const DUMMY_TOKEN = 'harness-dummy-token';
+const HOST = '127.0.0.1';
+
+export async function startKubeApi(options: KubeApiOptions = {}): Promise<KubeApi> {
   const serviceAccounts = new Map<string, object>();
   const pods = new Map<string, object>();
   const nodes = new Map<string, object>();
@@ -73,48 +99,19 @@ export async function startKubeApi(): Promise<KubeApi> {
   let log: KubeRequestRecord[] = [];
   let resourceVersion = 1000;
   const nextVersion = () => String(++resourceVersion);
-  const created = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const token = options.token ?? DUMMY_TOKEN;
 
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const send = (status: number, body: object, record: Omit<KubeRequestRecord, 'status'>) => {
-      log.push({ ...record, status });
-      const text = JSON.stringify(body);
-      res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-      res.end(text);
-    };
-    const base = {
-      method: req.method ?? '',
-      path: url.pathname,
-      authorization: req.headers['authorization'] ?? '',
-    };
-
-    // /api/v1/namespaces/{ns}/{serviceaccounts|pods}/{name}  or  /api/v1/nodes/{name}
-    const namespaced = /^\/api\/v1\/namespaces\/([^/]+)\/(serviceaccounts|pods)\/([^/]+)$/.exec(url.pathname);
-    const node = /^\/api\/v1\/nodes\/([^/]+)$/.exec(url.pathname);
-    let resource: KubeResource;
-    let namespace = '';
-    let name: string;
-    if (namespaced) {
-      namespace = decodeURIComponent(namespaced[1]!);
-      resource = namespaced[2] as KubeResource;
-      name = decodeURIComponent(namespaced[3]!);
-    } else if (node) {
-      resource = 'nodes';
-      name = decodeURIComponent(node[1]!);
-    } else {
-      return send(404, status(404, 'NotFound', `the server could not find the requested resource`), {
-        ...base,
-        resource: 'other',
-        namespace: '',
-        name: '',
-      });
+  const answer = (req: IncomingMessage, route: Route, body: string): [number, object] => {
+    const { resource, namespace, name } = route;
+    if (options.token !== undefined && req.headers['authorization'] !== `Bearer ${options.token}`) {
+      return [401, status(401, 'Unauthorized', 'Unauthorized')];
     }
-    const record = { ...base, resource, namespace, name };
-    if (req.method !== 'GET') {
-      return send(405, status(405, 'MethodNotAllowed', `${req.method} is not supported by the harness`), record);
+    if (resource === 'other') {
+      return [404, status(404, 'NotFound', 'the server could not find the requested resource')];
     }
-
+    if (req.method !== (resource === 'serviceaccounts/token' ? 'POST' : 'GET')) {
+      return [405, status(405, 'MethodNotAllowed', `${req.method} is not supported by the harness`)];
+    }
     const failure = failures.find(
       (f) =>
         f.resource === resource &&
@@ -125,25 +122,45 @@ export async function startKubeApi(): Promise<KubeApi> {
     if (failure) {
       failure.hitCount++;
       const code = failure.status ?? 500;
-      return send(code, status(code, reasonFor(code), `injected failure for ${resource} ${name}`), record);
+      return [code, status(code, reasonFor(code), `injected failure for ${resource} ${name}`)];
     }
-
+    if (resource === 'serviceaccounts/token') {
+      if (!serviceAccounts.has(key(namespace, name))) return [404, notFound('serviceaccounts', name)];
+      return [201, tokenRequest(namespace, name, body)];
+    }
     const store = resource === 'serviceaccounts' ? serviceAccounts : resource === 'pods' ? pods : nodes;
     const obj = store.get(key(namespace, name));
-    if (!obj) {
-      return send(404, notFound(resource, name), record);
-    }
-    send(200, obj, record);
-  });
+    return obj ? [200, obj] : [404, notFound(resource, name)];
+  };
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+      const route = routeOf(path);
+      const [code, body] = answer(req, route, Buffer.concat(chunks).toString('utf8'));
+      log.push({ ...route, method: req.method ?? '', path, status: code, authorization: req.headers['authorization'] ?? '' });
+      const send = () => {
+        const text = JSON.stringify(body);
+        res.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+        res.end(text);
+      };
+      if (options.latencyMs) setTimeout(send, options.latencyMs);
+      else send();
+    });
+  };
 
-  const dir = mkdtempSync(join(tmpdir(), 'kube-harness-'));
-  trackTempDir(dir);
+  const server = options.pki
+    ? https.createServer({ cert: options.pki.certPem, key: options.pki.keyPem, keepAlive: true }, onRequest)
+    : http.createServer({ keepAlive: true }, onRequest);
+  // Clients (client-go above all) keep their connections; a short server timeout would add handshakes.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  const port = await listen(server, HOST, { backlog: 1024 });
+  const url = httpUrl(HOST, port, options.pki ? 'https' : 'http');
+
+  const dir = makeTempDir('kube-harness-');
   const kubeconfigPath = join(dir, 'kubeconfig');
   writeFileSync(
     kubeconfigPath,
@@ -154,11 +171,11 @@ export async function startKubeApi(): Promise<KubeApi> {
       '- name: harness',
       '  cluster:',
       `    server: ${url}`,
-      '    insecure-skip-tls-verify: true',
+      options.pki ? `    certificate-authority: ${options.pki.caFile}` : '    insecure-skip-tls-verify: true',
       'users:',
       '- name: harness',
       '  user:',
-      `    token: ${DUMMY_TOKEN}`,
+      `    token: ${token}`,
       'contexts:',
       '- name: harness',
       '  context:',
@@ -170,38 +187,35 @@ export async function startKubeApi(): Promise<KubeApi> {
     ].join('\n'),
   );
 
+  const metadata = (namespace: string, name: string, extra: object = {}) => ({
+    name,
+    ...(namespace ? { namespace } : {}),
+    uid: randomUUID(),
+    resourceVersion: nextVersion(),
+    creationTimestamp: rfc3339(new Date()),
+    ...extra,
+  });
+
   return {
     url,
     kubeconfigPath,
-    token: DUMMY_TOKEN,
+    token,
+    serviceEnv: () => ({ KUBERNETES_SERVICE_HOST: HOST, KUBERNETES_SERVICE_PORT: String(port) }),
     addServiceAccount(namespace, name, annotations = {}) {
       serviceAccounts.set(key(namespace, name), {
         apiVersion: 'v1',
         kind: 'ServiceAccount',
-        metadata: {
-          name,
-          namespace,
-          uid: randomUUID(),
-          resourceVersion: nextVersion(),
-          creationTimestamp: created(),
-          ...(Object.keys(annotations).length ? { annotations } : {}),
-        },
+        metadata: metadata(namespace, name, Object.keys(annotations).length ? { annotations } : {}),
       });
     },
-    addPod(namespace, name, nodeName, options = {}) {
+    addPod(namespace, name, nodeName, podOptions = {}) {
       pods.set(key(namespace, name), {
         apiVersion: 'v1',
         kind: 'Pod',
-        metadata: {
-          name,
-          namespace,
-          uid: options.uid ?? randomUUID(),
-          resourceVersion: nextVersion(),
-          creationTimestamp: created(),
-        },
+        metadata: metadata(namespace, name, podOptions.uid ? { uid: podOptions.uid } : {}),
         spec: {
           nodeName,
-          serviceAccountName: options.serviceAccountName ?? 'default',
+          serviceAccountName: podOptions.serviceAccountName ?? 'default',
           containers: [{ name: 'app', image: 'public.ecr.aws/docker/library/busybox:latest' }],
         },
         status: { phase: 'Pending' },
@@ -211,13 +225,7 @@ export async function startKubeApi(): Promise<KubeApi> {
       nodes.set(key('', name), {
         apiVersion: 'v1',
         kind: 'Node',
-        metadata: {
-          name,
-          uid: randomUUID(),
-          resourceVersion: nextVersion(),
-          creationTimestamp: created(),
-          labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', ...labels },
-        },
+        metadata: metadata('', name, { labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', ...labels } }),
         spec: {},
         status: {},
       });
@@ -248,10 +256,50 @@ export async function startKubeApi(): Promise<KubeApi> {
       log = [];
     },
     async stop() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      rmSync(dir, { recursive: true, force: true });
-      untrackTempDir(dir);
+      await closeServer(server);
+      removeTempDir(dir);
+    },
+  };
+}
+
+/** /api/v1/namespaces/{ns}/{serviceaccounts|pods}/{name}, .../serviceaccounts/{name}/token, /api/v1/nodes/{name}. */
+function routeOf(path: string): Route {
+  const namespaced = /^\/api\/v1\/namespaces\/([^/]+)\/(serviceaccounts|pods)\/([^/]+)(\/token)?$/.exec(path);
+  if (namespaced && !(namespaced[4] && namespaced[2] === 'pods')) {
+    return {
+      resource: namespaced[4] ? 'serviceaccounts/token' : (namespaced[2] as KubeResource),
+      namespace: decodeURIComponent(namespaced[1]!),
+      name: decodeURIComponent(namespaced[3]!),
+    };
+  }
+  const node = /^\/api\/v1\/nodes\/([^/]+)$/.exec(path);
+  if (node) return { resource: 'nodes', namespace: '', name: decodeURIComponent(node[1]!) };
+  return { resource: 'other', namespace: '', name: '' };
+}
+
+/** A TokenRequest's answer: a JWT for the requested audience and lifetime, bound to the pod it names. */
+function tokenRequest(namespace: string, serviceAccount: string, body: string): object {
+  let spec: { audiences?: string[]; expirationSeconds?: number; boundObjectRef?: { name?: string; uid?: string } } = {};
+  try {
+    spec = (JSON.parse(body) as { spec?: typeof spec }).spec ?? {};
+  } catch {
+    // no spec: the defaults below
+  }
+  const ttl = spec.expirationSeconds ?? 3600;
+  const pod = {
+    namespace,
+    name: spec.boundObjectRef?.name ?? '',
+    uid: spec.boundObjectRef?.uid ?? randomUUID(),
+    serviceAccountName: serviceAccount,
+  };
+  return {
+    kind: 'TokenRequest',
+    apiVersion: 'authentication.k8s.io/v1',
+    metadata: { name: serviceAccount, namespace },
+    spec,
+    status: {
+      token: makePodToken(pod, { audience: spec.audiences?.[0] ?? 'https://kubernetes.default.svc', expiresInSec: ttl }),
+      expirationTimestamp: rfc3339(new Date(Date.now() + ttl * 1000)),
     },
   };
 }

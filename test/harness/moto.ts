@@ -8,8 +8,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { REPO_ROOT } from './paths.js';
 import { signalGroup, trackChild } from './process-cleanup.js';
 
 export interface Moto {
@@ -33,8 +33,6 @@ export interface StartMotoOptions {
   env?: Record<string, string>;
   timeoutMs?: number;
 }
-
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 const WRAPPER = [
   'import os, sys, threading',

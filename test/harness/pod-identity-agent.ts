@@ -8,7 +8,8 @@
 // port, proving the IPv4 -> IPv6 fallback.
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import net, { type AddressInfo } from 'node:net';
+import net from 'node:net';
+import { closeServer, httpUrl, listen } from './server.js';
 
 export interface AgentCredentials {
   AccessKeyId: string;
@@ -152,12 +153,8 @@ export async function startPodIdentityAgent(options: StartAgentOptions = {}): Pr
     }
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, host, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/v1/credentials`;
+  const port = await listen(server, host);
+  const url = `${httpUrl(host, port)}/v1/credentials`;
 
   return {
     url,
@@ -187,10 +184,7 @@ export async function startPodIdentityAgent(options: StartAgentOptions = {}): Pr
       faults = [];
       log = [];
     },
-    async stop() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    stop: () => closeServer(server),
   };
 }
 
@@ -232,13 +226,9 @@ async function mintFromMoto(
  */
 export async function unusedEndpoint(host: '127.0.0.1' | '::1' = '127.0.0.1'): Promise<string> {
   const probe = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    probe.once('error', reject);
-    probe.listen(0, host, () => resolve());
-  });
-  const port = (probe.address() as AddressInfo).port;
+  const port = await listen(probe, host);
   await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}/v1/credentials`;
+  return `${httpUrl(host, port)}/v1/credentials`;
 }
 
 const ALPHANUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';

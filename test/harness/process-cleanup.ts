@@ -1,10 +1,14 @@
-// Kills the harness's child processes (and removes its temp dirs) when the test process goes away, so a failed
-// or interrupted test never leaves a moto or provider process behind holding a port or a socket.
+// The orphan guard of the tests and the bench: child processes and temp dirs registered here are killed and
+// removed when this process goes away (a normal exit, an uncaught error, SIGINT/SIGTERM/SIGHUP), so a failed
+// or interrupted run never leaves a provider, moto or stub process behind holding a port or a socket.
 //
-// Children are spawned `detached` (their own process group) so that stop() can kill the whole group; that
-// also means a Ctrl-C on the terminal does not reach them, which is why we forward SIGINT/SIGTERM here.
+// A child spawned `detached` (its own process group) is killed with its whole group; that also means a Ctrl-C
+// on the terminal does not reach it, which is why the signals are forwarded here. The registry is module
+// state because what it answers to, this process's exit, is process-wide.
 import type { ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const live = new Set<number>();
 const tempDirs = new Set<string>();
@@ -15,7 +19,7 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
     process.kill(-pid, signal);
   } catch {
     try {
-      process.kill(pid, signal);
+      process.kill(pid, signal); // not a group leader (spawned without `detached`)
     } catch {
       // already gone
     }
@@ -32,7 +36,7 @@ function killAll(): void {
 function install(): void {
   if (installed) return;
   installed = true;
-  // 'exit' handlers must be synchronous: process.kill is.
+  // 'exit' handlers must be synchronous: process.kill and rmSync are.
   process.on('exit', killAll);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(signal, () => {
@@ -43,7 +47,7 @@ function install(): void {
   }
 }
 
-/** Registers a detached child (a process-group leader) to be killed if the test process exits first. */
+/** Registers a child to be killed (with its group, if it leads one) if this process exits first. */
 export function trackChild(child: ChildProcess): void {
   if (child.pid === undefined) return;
   install();
@@ -57,12 +61,19 @@ export function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   if (child.pid !== undefined) killGroup(child.pid, signal);
 }
 
-/** Removes `dir` if the test process exits before the owner does (call untrackTempDir once it is removed). */
-export function trackTempDir(dir: string): void {
+/**
+ * A fresh directory, removed at exit unless removeTempDir removes it first. With `tmpfs`, on /dev/shm when
+ * the machine has it: pods' secret volumes are tmpfs mounts, so writes and fsyncs cost what they do there.
+ */
+export function makeTempDir(prefix: string, options: { tmpfs?: boolean } = {}): string {
   install();
+  const base = options.tmpfs && existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+  const dir = mkdtempSync(join(base, prefix));
   tempDirs.add(dir);
+  return dir;
 }
 
-export function untrackTempDir(dir: string): void {
+export function removeTempDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
   tempDirs.delete(dir);
 }

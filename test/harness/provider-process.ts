@@ -10,14 +10,10 @@
 // exit handlers cover, but not a SIGKILL of the test process; the guard (an unref'd timer) makes the child
 // kill itself when its parent disappears.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { connectProvider, type ProviderClient } from './grpc-client.js';
-import { signalGroup, trackChild, trackTempDir, untrackTempDir } from './process-cleanup.js';
-
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+import { REPO_ROOT } from './paths.js';
+import { makeTempDir, removeTempDir, signalGroup, trackChild } from './process-cleanup.js';
 
 export interface StartProviderOptions {
   /** Flags after the entry point, e.g. ['--kubeconfig', f, '--driver-writes-secrets']. `--provider-volume` is added. */
@@ -30,6 +26,8 @@ export interface StartProviderOptions {
   entry?: string;
   /** Node flags before the entry, e.g. ['--import', 'tsx'] to run a .ts fixture. */
   nodeArgs?: string[];
+  /** Rewrites the command line, e.g. InClusterSandbox.wrap to start it in another mount namespace (it must exec in place). */
+  wrap?: (command: string, args: string[]) => [string, string[]];
   /** Wait for Version to answer (default true); false to test start-up failures via `exited`/`logs()`. */
   waitForReady?: boolean;
   readyTimeoutMs?: number;
@@ -42,6 +40,7 @@ export interface ExitStatus {
 
 export interface ProviderProcess {
   readonly pid: number;
+  readonly child: ChildProcess;
   readonly providerVolume: string;
   readonly socketPath: string;
   /** A connected gRPC client (closed by stop()). */
@@ -77,8 +76,7 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
 
 export async function startProvider(options: StartProviderOptions = {}): Promise<ProviderProcess> {
   const ownsVolume = options.providerVolume === undefined;
-  const providerVolume = options.providerVolume ?? mkdtempSync(join(tmpdir(), 'ascp-'));
-  if (ownsVolume) trackTempDir(providerVolume);
+  const providerVolume = options.providerVolume ?? makeTempDir('ascp-');
   const socketPath = join(providerVolume, 'aws.sock');
   const entry = options.entry ?? join(REPO_ROOT, 'dist', 'main.js');
   const args = [
@@ -91,7 +89,8 @@ export async function startProvider(options: StartProviderOptions = {}): Promise
     ...(options.args ?? []),
   ];
 
-  const child = spawn(process.execPath, args, {
+  const [command, commandArgs] = options.wrap?.(process.execPath, args) ?? [process.execPath, args];
+  const child = spawn(command, commandArgs, {
     cwd: REPO_ROOT,
     env: cleanEnv(options.env),
     detached: true,
@@ -128,6 +127,7 @@ export async function startProvider(options: StartProviderOptions = {}): Promise
 
   const proc: ProviderProcess = {
     pid: child.pid ?? -1,
+    child,
     providerVolume,
     socketPath,
     client,
@@ -172,10 +172,7 @@ export async function startProvider(options: StartProviderOptions = {}): Promise
         }
         // Anything the provider left in its group (it should leave nothing).
         signalGroup(child, 'SIGKILL');
-        if (ownsVolume) {
-          rmSync(providerVolume, { recursive: true, force: true });
-          untrackTempDir(providerVolume);
-        }
+        if (ownsVolume) removeTempDir(providerVolume);
         return exited;
       })();
       return stopping;
@@ -212,5 +209,3 @@ async function waitForVersion(client: ProviderClient, timeoutMs: number, hasExit
   }
   throw new Error(`timed out after ${timeoutMs} ms: ${(last as Error | undefined)?.message ?? 'no answer'}`);
 }
-
-export type { ChildProcess };

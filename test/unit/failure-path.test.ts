@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { status as Status } from '@grpc/grpc-js';
 import {
   AwsRequestError, ContextError, DeadlineError, FileWriteError, KubernetesError, LimitError, MalformedResponseError, MissingIdentityError,
-  ObjectSpecError, RequestError, SetupError, TargetPathError, TransientError, ValueError, type AwsFailureClass,
+  ObjectSpecError, RequestError, SetupError, TargetPathError, TransientError, ValueError, type FailureClass,
 } from '../../src/errors.js';
 import { BothRegionsFailedError } from '../../src/fetch/failover.js';
 import { describeCauses, FINAL_CODES, toGrpcError } from '../../src/server/status.js';
@@ -24,7 +24,7 @@ import type { FetchedObject } from '../../src/fetch/fetch-objects.js';
 /** The codes after which kubelet keeps the target directory ("may still be in progress"). */
 const NON_FINAL = new Set([Status.UNAVAILABLE, Status.DEADLINE_EXCEEDED, Status.RESOURCE_EXHAUSTED, Status.ABORTED, Status.CANCELLED, Status.FAILED_PRECONDITION]);
 
-const aws = (failureClass: AwsFailureClass, extra: Partial<ConstructorParameters<typeof AwsRequestError>[0]> = {}) =>
+const aws = (failureClass: FailureClass, extra: Partial<ConstructorParameters<typeof AwsRequestError>[0]> = {}) =>
   new AwsRequestError({ service: 'secretsmanager', operation: 'GetSecretValue', region: 'us-east-1', subject: 'secret "db"', failureClass, ...extra });
 
 test('every failure class maps to the exact final code', () => {

@@ -92,7 +92,7 @@ test('the finding: a 404 flood from namespace A neither starves namespace B nor 
       const c = new AbortController();
       controllers.push(c);
       floods.push(
-        kube.roleArn('a', `ghost-${floods.length % ghosts}`, c.signal).then(
+        kube.roleArn('a', `ghost-${floods.length % ghosts}`, { signal: c.signal }).then(
           () => assert.fail('a missing service account resolved'),
           (err: unknown) => (isNotFound(err) ? 'not-found' : (err as Error).name),
         ),
@@ -103,7 +103,7 @@ test('the finding: a 404 flood from namespace A neither starves namespace B nor 
   await flush();
   // Then namespace B's legitimate mount.
   let aWaitingWhenBServed = -1;
-  const legit = kube.roleArn('b', 'app', never).then((arn) => {
+  const legit = kube.roleArn('b', 'app', { signal: never }).then((arn) => {
     aWaitingWhenBServed = limiter.waiting;
     return arn;
   });
@@ -143,7 +143,7 @@ test('a flood naming one missing service account costs one read per 5 s, not one
   const { kube } = fakeClockLookups(api, 5, 10);
   const results: Array<Promise<boolean>> = [];
   for (let step = 0; step < 100; step++) {
-    for (let i = 0; i < 10; i++) results.push(kube.roleArn('a', 'ghost', never).then(() => false, isNotFound));
+    for (let i = 0; i < 10; i++) results.push(kube.roleArn('a', 'ghost', { signal: never }).then(() => false, isNotFound));
     await flush();
     mock.timers.tick(100);
   }
@@ -155,20 +155,20 @@ test('a flood naming one missing service account costs one read per 5 s, not one
 test('a 404 is trusted for 5 s: a service account created meanwhile is found after that', { timeout: 10_000 }, async () => {
   const api = new FakeApi();
   const { kube } = fakeClockLookups(api, 5, 10);
-  await assert.rejects(kube.roleArn('a', 'late', never), isNotFound);
+  await assert.rejects(kube.roleArn('a', 'late', { signal: never }), isNotFound);
   api.serviceAccounts.set('a/late', { [ROLE_ARN_ANNOTATION]: ROLE });
   mock.timers.tick(4_999);
-  await assert.rejects(kube.roleArn('a', 'late', never), isNotFound);
+  await assert.rejects(kube.roleArn('a', 'late', { signal: never }), isNotFound);
   assert.equal(api.calls.length, 1);
   mock.timers.tick(2);
-  assert.equal(await kube.roleArn('a', 'late', never), ROLE);
+  assert.equal(await kube.roleArn('a', 'late', { signal: never }), ROLE);
   assert.equal(api.calls.length, 2);
 });
 
 test('each mount gets its own error object, not a shared one', { timeout: 10_000 }, async () => {
   const api = new FakeApi();
   const { kube } = fakeClockLookups(api, 5, 10);
-  const failure = () => kube.roleArn('a', 'x', never).then(() => assert.fail('resolved'), (e: unknown) => e as Error);
+  const failure = () => kube.roleArn('a', 'x', { signal: never }).then(() => assert.fail('resolved'), (e: unknown) => e as Error);
   const [one, two] = await Promise.all([failure(), failure()]);
   assert.ok(isNotFound(one) && isNotFound(two));
   assert.notEqual(one, two);
@@ -179,28 +179,28 @@ test('a missing role annotation is a MissingIdentityError, cached for 5 s', { ti
   const api = new FakeApi();
   api.serviceAccounts.set('a/plain', {});
   const { kube } = fakeClockLookups(api, 5, 10);
-  await assert.rejects(kube.roleArn('a', 'plain', never), MissingIdentityError);
-  await assert.rejects(kube.roleArn('a', 'plain', never), MissingIdentityError);
+  await assert.rejects(kube.roleArn('a', 'plain', { signal: never }), MissingIdentityError);
+  await assert.rejects(kube.roleArn('a', 'plain', { signal: never }), MissingIdentityError);
   assert.equal(api.calls.length, 1);
   api.serviceAccounts.set('a/plain', { [ROLE_ARN_ANNOTATION]: ROLE });
   mock.timers.tick(5_001);
-  assert.equal(await kube.roleArn('a', 'plain', never), ROLE);
+  assert.equal(await kube.roleArn('a', 'plain', { signal: never }), ROLE);
 });
 
 test('node region: pod and node 404s are cached; an unscheduled pod is transient and not cached', { timeout: 10_000 }, async () => {
   const api = new FakeApi();
   const { kube } = fakeClockLookups(api, 5, 10);
-  await assert.rejects(kube.nodeRegion('a', 'gone', 'uid-1', never), isNotFound);
-  await assert.rejects(kube.nodeRegion('a', 'gone', 'uid-1', never), isNotFound);
+  await assert.rejects(kube.nodeRegion('a', 'gone', 'uid-1', { signal: never }), isNotFound);
+  await assert.rejects(kube.nodeRegion('a', 'gone', 'uid-1', { signal: never }), isNotFound);
   assert.equal(api.calls.length, 1);
   api.pods.set('a/web', undefined);
-  await assert.rejects(kube.nodeRegion('a', 'web', 'uid-2', never), TransientError);
+  await assert.rejects(kube.nodeRegion('a', 'web', 'uid-2', { signal: never }), TransientError);
   api.pods.set('a/web', 'node-1');
-  await assert.rejects(kube.nodeRegion('a', 'web', 'uid-2', never), (err) => isNotFound(err) && /node node-1 not found/.test((err as Error).message));
+  await assert.rejects(kube.nodeRegion('a', 'web', 'uid-2', { signal: never }), (err) => isNotFound(err) && /node node-1 not found/.test((err as Error).message));
   api.nodes.set('node-1', { [REGION_LABEL]: 'eu-west-1' });
-  await assert.rejects(kube.nodeRegion('a', 'web', 'uid-2', never), isNotFound);
+  await assert.rejects(kube.nodeRegion('a', 'web', 'uid-2', { signal: never }), isNotFound);
   mock.timers.tick(5_001);
-  assert.equal(await kube.nodeRegion('a', 'web', 'uid-2', never), 'eu-west-1');
+  assert.equal(await kube.nodeRegion('a', 'web', 'uid-2', { signal: never }), 'eu-west-1');
   assert.deepEqual(api.calls.map((c) => c.resource), ['pods', 'pods', 'pods', 'nodes', 'nodes']);
 });
 
@@ -210,8 +210,8 @@ test('a shared read survives one caller leaving, and is cancelled once every cal
   api.hold = true;
   const kube = new KubeLookups(async () => api, new TokenBucket(5, 10));
   const first = new AbortController();
-  const p1 = kube.roleArn('a', 'app', first.signal);
-  const p2 = kube.roleArn('a', 'app', never);
+  const p1 = kube.roleArn('a', 'app', { signal: first.signal });
+  const p2 = kube.roleArn('a', 'app', { signal: never });
   await flush();
   assert.equal(api.calls.length, 1, 'one read for both');
   first.abort();
@@ -223,8 +223,8 @@ test('a shared read survives one caller leaving, and is cancelled once every cal
   api.serviceAccounts.set('a/other', { [ROLE_ARN_ANNOTATION]: ROLE });
   const a = new AbortController();
   const b = new AbortController();
-  const q1 = kube.roleArn('a', 'other', a.signal);
-  const q2 = kube.roleArn('a', 'other', b.signal);
+  const q1 = kube.roleArn('a', 'other', { signal: a.signal });
+  const q2 = kube.roleArn('a', 'other', { signal: b.signal });
   await flush();
   a.abort();
   b.abort();
@@ -233,7 +233,7 @@ test('a shared read survives one caller leaving, and is cancelled once every cal
   assert.equal(api.calls[1]!.signal!.aborted, true, 'nobody waits any more: the request is ended');
   // A later mount starts a fresh read instead of joining the abandoned one.
   api.hold = false;
-  assert.equal(await kube.roleArn('a', 'other', never), ROLE);
+  assert.equal(await kube.roleArn('a', 'other', { signal: never }), ROLE);
   assert.equal(api.calls.length, 3);
 });
 
@@ -241,9 +241,9 @@ test('a caller whose mount ends leaves the rate-limit queue; the read is never s
   const api = new FakeApi();
   api.serviceAccounts.set('a/app', { [ROLE_ARN_ANNOTATION]: ROLE });
   const { limiter, kube } = fakeClockLookups(api, 1, 1);
-  await kube.roleArn('a', 'app', never);
+  await kube.roleArn('a', 'app', { signal: never });
   const mount = new AbortController();
-  const waiting = kube.nodeRegion('a', 'web', 'uid', mount.signal);
+  const waiting = kube.nodeRegion('a', 'web', 'uid', { signal: mount.signal });
   await flush();
   assert.equal(limiter.waiting, 1);
   mount.abort();
@@ -260,7 +260,7 @@ test('a request that never answers fails as transient after its own time limit, 
   const kube = new KubeLookups(async () => api, new TokenBucket(5, 10), { requestTimeoutMs: 50 });
   // The time limit's timer is unref'd (a real request would hold the event loop open); hold it here.
   const holdLoopOpen = setInterval(() => {}, 1000);
-  const results = await Promise.all([1, 2, 3].map(() => kube.roleArn('a', 'slow', never).catch((e: unknown) => e)));
+  const results = await Promise.all([1, 2, 3].map(() => kube.roleArn('a', 'slow', { signal: never }).catch((e: unknown) => e)));
   clearInterval(holdLoopOpen);
   for (const err of results) {
     assert.ok(err instanceof KubernetesError && err.kind === 'transient', String(err));
@@ -275,7 +275,7 @@ test('the limiter queue bound surfaces as a TransientError from the lookup', { t
   mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
   const limiter = new TokenBucket(1, 1, { now: () => Date.now(), maxWaitingPerKey: 2 });
   const kube = new KubeLookups(async () => api, limiter);
-  const mounts = [0, 1, 2, 3].map((i) => kube.roleArn('a', `sa-${i}`, never).catch((e: unknown) => e));
+  const mounts = [0, 1, 2, 3].map((i) => kube.roleArn('a', `sa-${i}`, { signal: never }).catch((e: unknown) => e));
   await flush();
   for (let i = 0; i < 2; i++) {
     mock.timers.tick(1000);

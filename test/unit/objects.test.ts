@@ -159,7 +159,7 @@ test('oversized or alias-bomb YAML is refused, not expanded', () => {
 });
 
 test('ParsedObjectsMemo: same spec and context give the same frozen plans; context is part of the key; errors are not kept; bounded', async () => {
-  const { ParsedObjectsMemo } = await import('../../src/plan/objects.js');
+  const { ParsedObjectsMemo } = await import('../../src/plan/objects-memo.js');
   const yaml = '- objectName: a\n  objectType: secretsmanager\n';
   const probe = new ParsedObjectsMemo();
   probe.parse(yaml, ctx);
@@ -178,7 +178,7 @@ test('ParsedObjectsMemo: same spec and context give the same frozen plans; conte
 });
 
 test('ParsedObjectsMemo: many large distinct specs stay within the byte bound', async () => {
-  const { ParsedObjectsMemo } = await import('../../src/plan/objects.js');
+  const { ParsedObjectsMemo } = await import('../../src/plan/objects-memo.js');
   const bound = 1024 * 1024;
   const memo = new ParsedObjectsMemo(bound);
   const padding = '# ' + 'x'.repeat(60 * 1024) + '\n';

@@ -2,7 +2,7 @@
 // permission, regions, usePodIdentity, pathTranslation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseMountRequest, planMount, requestedRegion, resolveRegions } from '../../src/plan/request.js';
+import { parseMountRequest, planMount, primaryRegion, resolveRegions } from '../../src/plan/request.js';
 import { RequestError, ObjectSpecError } from '../../src/errors.js';
 
 const TOKENS = JSON.stringify({
@@ -26,7 +26,7 @@ const req = (over: Record<string, string> = {}) => ({ target_path: '/var/lib/kub
 
 function plan(over: Record<string, string> = {}, env?: string) {
   const parsed = parseMountRequest(req(over));
-  return planMount(parsed, resolveRegions(parsed.attributes, requestedRegion(parsed, env) ?? 'eu-central-1'));
+  return planMount(parsed, resolveRegions(parsed.attributes, primaryRegion(parsed.attributes, env) ?? 'eu-central-1'));
 }
 
 function invalid(fn: () => unknown, pattern: RegExp) {
@@ -87,8 +87,8 @@ test('malformed tokens are INVALID_ARGUMENT and never echoed', () => {
 
 test('regions: attribute, then AWS_REGION, then the node; failover must differ and be a region', () => {
   const parsed = parseMountRequest(req({ attributes: attrs({ region: '' }) }));
-  assert.equal(requestedRegion(parsed, 'eu-west-1'), 'eu-west-1');
-  assert.equal(requestedRegion(parsed, undefined), undefined);
+  assert.equal(primaryRegion(parsed.attributes, 'eu-west-1'), 'eu-west-1');
+  assert.equal(primaryRegion(parsed.attributes, undefined), undefined);
   assert.equal(plan({ attributes: attrs({ region: '' }) }).regions.primary, 'eu-central-1');
   invalid(() => plan({ attributes: attrs({ failoverRegion: 'us-east-1' }) }), /failoverRegion us-east-1 cannot be the same as the primary region/);
   invalid(() => plan({ attributes: attrs({ region: 'us-east-1.evil.example' }) }), /region "us-east-1.evil.example" is not a valid AWS region name/);

@@ -7,9 +7,8 @@ import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { GetParametersCommand } from '@aws-sdk/client-ssm';
-import { AwsClients } from '../../src/aws/clients.js';
+import { AwsSdkPort } from '../../src/aws/sdk-port.js';
+import type { AwsPort, SignedCallOptions } from '../../src/aws/port.js';
 
 const POD = { accessKeyId: 'ASIAPODPODPODPOD0001', secretAccessKey: 'pod-secret', sessionToken: 'pod-session-token', identityKey: 'k1' };
 const OTHER = { accessKeyId: 'ASIAOTHEROTHEROTHER2', secretAccessKey: 'other-secret', sessionToken: 'other-session', identityKey: 'k2' };
@@ -52,7 +51,7 @@ async function verify(service: string, method: string, path: string, headers: Re
   return { accessKeyId, token: headers['x-amz-security-token'], valid: resigned.headers.authorization === auth };
 }
 
-async function run(service: 'secretsmanager' | 'ssm', command: () => { middlewareStack: unknown }): Promise<Received[]> {
+async function run(service: 'secretsmanager' | 'ssm', command: (port: AwsPort, call: SignedCallOptions) => Promise<unknown>): Promise<Received[]> {
   const seen: Promise<Received>[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -65,8 +64,8 @@ async function run(service: 'secretsmanager' | 'ssm', command: () => { middlewar
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   process.env.AWS_ENDPOINT_URL = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   try {
-    const clients = new AwsClients('test-app');
-    const send = (c: typeof POD) => clients.send(service, 'us-east-1', { maxAttempts: 1 }, c, command(), AbortSignal.timeout(5000)).catch(() => undefined);
+    const port = new AwsSdkPort('test-app');
+    const send = (c: typeof POD) => command(port, { region: 'us-east-1', retry: { maxAttempts: 1 }, credentials: c, signal: AbortSignal.timeout(5000) }).catch(() => undefined);
     await Promise.all([send(POD), send(OTHER), send(POD)]);
   } finally {
     delete process.env.AWS_ENDPOINT_URL;
@@ -76,8 +75,8 @@ async function run(service: 'secretsmanager' | 'ssm', command: () => { middlewar
 }
 
 for (const [service, command] of [
-  ['secretsmanager', () => new GetSecretValueCommand({ SecretId: 'db' })],
-  ['ssm', () => new GetParametersCommand({ Names: ['/p'], WithDecryption: true })],
+  ['secretsmanager', (port: AwsPort, call: SignedCallOptions) => port.getSecretValue({ SecretId: 'db' }, call)],
+  ['ssm', (port: AwsPort, call: SignedCallOptions) => port.getParameters({ Names: ['/p'], WithDecryption: true }, call)],
 ] as const) {
   test(`${service}: concurrent commands of different pods on one shared client are each signed validly with their own credentials`, async () => {
     const received = await run(service, command);

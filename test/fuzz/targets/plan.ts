@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { parseGoBool } from '../../../src/config.js';
 import {
-  ATTR, IRSA_AUDIENCE, POD_IDENTITY_AUDIENCE, checkRegionName, parseMountRequest, parsePathTranslation, planMount, requestedRegion, resolveRegions,
+  ATTR, IRSA_AUDIENCE, POD_IDENTITY_AUDIENCE, checkRegionName, parseMountRequest, parsePathTranslation, planMount, primaryRegion, resolveRegions,
 } from '../../../src/plan/request.js';
 import { attributesObject, attributesJson, permission, targetPath } from '../arbitraries/request.js';
 import { region } from '../arbitraries/text.js';
@@ -40,7 +40,7 @@ export const planTarget: FuzzTarget<PlanInput> = {
   run(input) {
     withSecretsKeptOut(tokensIn(input.request), () => {
       const parsed = parseMountRequest(input.request);
-      const primary = requestedRegion(parsed, input.envRegion ?? undefined) ?? input.nodeRegion;
+      const primary = primaryRegion(parsed.attributes, input.envRegion ?? undefined) ?? input.nodeRegion;
       const regions = resolveRegions(parsed.attributes, primary);
       check(regions.primary === primary, 'the primary region is the requested one', () => `${regions.primary} vs ${primary}`);
       check(isRegionName(regions.primary), 'the primary region is a region name', () => JSON.stringify(regions.primary));

@@ -1,11 +1,11 @@
-// A throw-away test PKI for the bench: one CA and one server certificate, made with the openssl CLI.
-// The server certificate covers 127.0.0.1/localhost (the Kubernetes API stub) and the AWS endpoint host
+// A throw-away test PKI: one CA and one server certificate, made with the openssl CLI. The server
+// certificate covers 127.0.0.1/localhost (the Kubernetes API stub over HTTPS) and the AWS endpoint host
 // names (the AWS stub when it is reached through HTTPS_PROXY with CONNECT), so one CA file is enough
 // for SSL_CERT_FILE (Go) and the Kubernetes in-cluster ca.crt.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { makeTempDir, removeTempDir } from './process-cleanup.js';
 
 export interface TestPki {
   dir: string;
@@ -25,8 +25,8 @@ export const DEFAULT_CERT_REGIONS = [
   'ap-southeast-1', 'ap-southeast-2', 'ap-northeast-1', 'ap-south-1', 'ca-central-1', 'sa-east-1',
 ];
 
-export function makeTestPki(opts: { regions?: string[]; dir?: string } = {}): TestPki {
-  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'bench-pki-'));
+export function makeTestPki(opts: { regions?: string[] } = {}): TestPki {
+  const dir = makeTempDir('test-pki-');
   const regions = opts.regions ?? DEFAULT_CERT_REGIONS;
   const caKey = join(dir, 'ca.key');
   const caFile = join(dir, 'ca.crt');
@@ -51,9 +51,9 @@ export function makeTestPki(opts: { regions?: string[]; dir?: string } = {}): Te
   );
   const run = (args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   run(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', caKey]);
-  run(['req', '-x509', '-new', '-key', caKey, '-sha256', '-days', '2', '-subj', '/CN=bench test CA', '-out', caFile]);
+  run(['req', '-x509', '-new', '-key', caKey, '-sha256', '-days', '2', '-subj', '/CN=test CA', '-out', caFile]);
   run(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', keyFile]);
-  run(['req', '-new', '-key', keyFile, '-subj', '/CN=bench stub', '-out', csr]);
+  run(['req', '-new', '-key', keyFile, '-subj', '/CN=test stub', '-out', csr]);
   run(['x509', '-req', '-in', csr, '-CA', caFile, '-CAkey', caKey, '-CAcreateserial', '-days', '2', '-sha256',
     '-extfile', ext, '-out', certFile]);
   return {
@@ -64,6 +64,6 @@ export function makeTestPki(opts: { regions?: string[]; dir?: string } = {}): Te
     caPem: readFileSync(caFile, 'utf8'),
     certPem: readFileSync(certFile, 'utf8'),
     keyPem: readFileSync(keyFile, 'utf8'),
-    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+    cleanup: () => removeTempDir(dir),
   };
 }

@@ -1,5 +1,5 @@
-// A fast wire-level stub of the AWS endpoints the provider talks to, for benchmarks: one Node HTTP server
-// answering
+// A fast wire-level stub of the AWS endpoints a provider talks to, for the bench and the in-cluster test:
+// one Node HTTP server answering
 //   - Secrets Manager GetSecretValue and DescribeSecret (awsJson1_1, X-Amz-Target secretsmanager.*),
 //   - SSM GetParameters (awsJson1_1, X-Amz-Target AmazonSSM.*),
 //   - STS AssumeRoleWithWebIdentity (awsQuery: form body with Action=..., XML response),
@@ -15,7 +15,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { httpUrl, listen } from './server.js';
 
 export const OP_GET_SECRET_VALUE = 'GetSecretValue';
 export const OP_DESCRIBE_SECRET = 'DescribeSecret';
@@ -124,7 +125,7 @@ export class AwsStub {
     this.server = server;
     this.host = host;
     this.port = port;
-    this.url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    this.url = httpUrl(host, port);
     this.accountId = opts.accountId ?? '123456789012';
     this.latencyMs = opts.latencyMs ?? 20;
     this.credentialTtlSeconds = opts.credentialTtlSeconds ?? 3600;
@@ -136,14 +137,7 @@ export class AwsStub {
     server.keepAliveTimeout = 65_000;
     server.headersTimeout = 66_000;
     server.requestTimeout = 0;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ port: opts.port ?? 0, host, backlog: 4096 }, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    const port = (server.address() as AddressInfo).port;
+    const port = await listen(server, host, { ...(opts.port !== undefined && { port: opts.port }), backlog: 4096 });
     const stub = new AwsStub(server, host, port, opts);
     stub.attach(opts.tls ? createSecureContext({ cert: opts.tls.cert, key: opts.tls.key }) : undefined);
     return stub;
