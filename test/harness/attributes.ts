@@ -1,6 +1,6 @@
 // Builds MountRequests exactly as the Secrets Store CSI driver (v1.6) does: the SecretProviderClass
 // parameters, overlaid with kubelet's pod info and the service-account tokens (a JSON string inside the
-// JSON), so tests exercise the provider's real parsing path. See /work/shared/reference/driver-contract.md.
+// JSON), so tests exercise the provider's real parsing path. (docs/design.md describes what the driver sends).
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { MountRequest } from './grpc-client.js';
 
