@@ -5,8 +5,15 @@
 // directories this call created are removed. Nothing below the target is
 // followed if it is a symbolic link (target-dirs.ts; O_NOFOLLOW; rename
 // replaces a link at a file's own name instead of writing through it).
-import { constants } from 'node:fs';
-import { lstat, open, realpath, rename, rm, stat } from 'node:fs/promises';
+// A file whose bytes and mode are already in place is not rewritten, and after
+// every successful mount the target directory's mtime is set to now: driver
+// v1.6 decides whether to call the provider again on a kubelet republish only by
+// that mtime (it waits for mtime + rotation-poll-interval), and a directory's
+// mtime moves only when an entry directly in it is created, renamed or removed.
+// Without the touch, a mount whose files are unchanged (or changed only in
+// subdirectories) would be called again on every republish, about once a minute.
+import { constants, type Stats } from 'node:fs';
+import { lstat, open, readFile, realpath, rename, rm, stat, utimes } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { TargetPathError } from '../errors.js';
 import { abortError } from '../util/abort.js';
@@ -36,10 +43,12 @@ export async function writeFilesAtomically(targetDir: string, files: readonly Mo
   try {
     await prepareDirectories(root, targetDir, files.map((f) => f.path), created);
     // rename() cannot replace a directory: find that out before writing anything.
-    await Promise.all(files.map((file) => checkReplaceable(root, targetDir, file)));
-    // Stage every file at once; wait for all of them (even after a failure) so
+    const existing = await Promise.all(files.map((file) => checkReplaceable(root, targetDir, file)));
+    const unchanged = await Promise.all(files.map((file, i) => isUnchanged(root, file, existing[i])));
+    const changed = files.filter((_, i) => !unchanged[i]);
+    // Stage every changed file at once; wait for all of them (even after a failure) so
     // the clean-up below sees every temp file that was created.
-    const results = await Promise.allSettled(files.map((file) => stage(root, targetDir, file, signal, staged)));
+    const results = await Promise.allSettled(changed.map((file) => stage(root, targetDir, file, signal, staged)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw signal.aborted ? abortError() : failed.reason;
     for (const s of staged) {
@@ -54,7 +63,22 @@ export async function writeFilesAtomically(targetDir: string, files: readonly Mo
     await Promise.all(staged.filter((s) => !s.renamed).map((s) => rm(s.temp, { force: true }).catch(() => undefined)));
     if (!complete) await removeCreatedDirectories(created);
   }
+  const now = new Date();
+  await utimes(root, now, now).catch((err: unknown) => {
+    throw systemWriteError(targetDir, '.', err);
+  });
   await removeStaleTempFilesAround(root, files);
+}
+
+/** The file is already there with these bytes and this mode (a regular file, never followed). */
+async function isUnchanged(root: string, file: MountedFile, existing: Stats | undefined): Promise<boolean> {
+  if (!existing?.isFile() || (existing.mode & 0o7777) !== file.mode || existing.size !== file.contents.length) return false;
+  try {
+    const current = await readFile(join(root, file.path), { flag: constants.O_RDONLY | constants.O_NOFOLLOW });
+    return current.equals(file.contents);
+  } catch {
+    return false; // changed under us or unreadable: write it
+  }
 }
 
 /** Upstream validation already guarantees both; a writer running as root checks again. */
@@ -78,12 +102,14 @@ async function resolveTargetDir(targetDir: string): Promise<string> {
   throw new TargetPathError(`target path ${targetDir} does not exist or is not a directory`);
 }
 
-async function checkReplaceable(root: string, targetDir: string, file: MountedFile): Promise<void> {
+/** What is at the file's path now (never followed); a directory there cannot be replaced. */
+async function checkReplaceable(root: string, targetDir: string, file: MountedFile): Promise<Stats | undefined> {
   const existing = await lstat(join(root, file.path)).catch((err: unknown) => {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw systemWriteError(targetDir, file.path, err);
   });
   if (existing?.isDirectory()) throw writeError(targetDir, file.path, 'is a directory; a file cannot replace it');
+  return existing;
 }
 
 /** Writes one file's temp copy next to its final path (exact mode, fsynced). */

@@ -309,3 +309,33 @@ test('aborted while staging: nothing is renamed; temp files and created director
   await assert.rejects(write(target, files, controller.signal), { name: 'AbortError' });
   assert.deepEqual(snapshot(target), before);
 });
+
+test('a file whose bytes and mode are unchanged is not rewritten; a changed file or mode is', async () => {
+  const target = tempDir();
+  await write(target, [file('same', 'a'), file('bytes', 'b'), file('mode', 'c', 0o644), file('d/nested', 'n')]);
+  const inode = (p: string) => lstatSync(join(target, p)).ino;
+  const before = { same: inode('same'), bytes: inode('bytes'), mode: inode('mode'), nested: inode('d/nested') };
+  await write(target, [file('same', 'a'), file('bytes', 'B'), file('mode', 'c', 0o600), file('d/nested', 'n')]);
+  assert.equal(inode('same'), before.same, 'unchanged: the same file, not replaced');
+  assert.equal(inode('d/nested'), before.nested);
+  assert.notEqual(inode('bytes'), before.bytes, 'changed bytes: replaced');
+  assert.notEqual(inode('mode'), before.mode, 'changed mode: replaced');
+  assert.deepEqual(snapshot(target), { bytes: 'file 644 B', d: 'dir 755', 'd/nested': 'file 644 n', mode: 'file 600 c', same: 'file 644 a' });
+});
+
+test('after every successful mount the target directory\'s mtime is now, also when nothing or only a subdirectory changed', async () => {
+  const target = tempDir();
+  const { utimesSync, statSync } = await import('node:fs');
+  const past = new Date(Date.now() - 3_600_000);
+  const mtime = () => statSync(target).mtimeMs;
+  await write(target, [file('a', '1'), file('sub/b', '2')]);
+  for (const files of [[file('a', '1'), file('sub/b', '2')], [file('a', '1'), file('sub/b', 'changed')]]) {
+    utimesSync(target, past, past);
+    await write(target, files);
+    assert.ok(mtime() > past.getTime() + 3_000_000, `mtime moved to now (${new Date(mtime()).toISOString()})`);
+  }
+  // A failed mount leaves it alone: the driver must call again soon.
+  utimesSync(target, past, past);
+  await assert.rejects(write(target, [file('a', '1'), { ...file('bad', 'x'), mode: 0o4755 }]), FileWriteError);
+  assert.equal(mtime(), past.getTime());
+});
