@@ -25,20 +25,20 @@ for (const target of targets) {
 
 test('the supervisor detects, confirms and minimises each kind of crash, and lets typed errors pass', async () => {
   const expected = [
-    { name: 'self-check-abort', kind: 'abort', minimal: 950 },
-    { name: 'self-check-hang', kind: 'hang', minimal: 970 },
-    { name: 'self-check-throw', kind: 'threw', minimal: 500 },
-    { name: 'self-check-property', kind: 'property', minimal: 600 },
+    { name: 'self-check-abort', kind: 'abort', minimal: 17 },
+    { name: 'self-check-hang', kind: 'hang', minimal: 18 },
+    { name: 'self-check-throw', kind: 'threw', minimal: 10 },
+    { name: 'self-check-property', kind: 'property', minimal: 12 },
   ];
   for (const { name, kind, minimal } of expected) {
-    const report = await fuzzTarget(findTarget(name), { runs: 60, seed: SEED, timeoutMs: 1000, shrinkBudgetMs: 60_000, abortRepeats: 2 });
-    assert.equal(report.inputs, 60, name);
+    const report = await fuzzTarget(findTarget(name), { runs: 30, seed: SEED, timeoutMs: 1000, shrinkBudgetMs: 60_000, abortRepeats: 2 });
+    assert.equal(report.inputs, 30, name);
     assert.equal(report.crashes.length, 1, `${name}: ${report.crashes.map(describe).join('\n')}`);
     const [crash] = report.crashes;
     assert.equal(crash!.kind, kind, name);
     assert.equal(crash!.minimal, minimal, name);
     assert.ok(crash!.minimised && crash!.reproducibleAlone && crash!.runIndex >= 0, name);
   }
-  const typed = await fuzzTarget(findTarget('self-check-typed'), { runs: 60, seed: SEED, timeoutMs: 1000, shrinkBudgetMs: 1000, abortRepeats: 2 });
+  const typed = await fuzzTarget(findTarget('self-check-typed'), { runs: 30, seed: SEED, timeoutMs: 1000, shrinkBudgetMs: 1000, abortRepeats: 2 });
   assert.deepEqual(typed.crashes.map(describe), []);
 });

@@ -8,7 +8,7 @@ import { attributesObject, attributesJson, permission, targetPath } from '../arb
 import { region } from '../arbitraries/text.js';
 import { check, type FuzzTarget } from '../target.js';
 import { checkPlans, withSecretsKeptOut } from '../properties.js';
-import { tokensIn } from './request.js';
+import { tokensIn, withoutTokens } from './request.js';
 
 function isRegionName(name: string): boolean {
   try {
@@ -64,6 +64,6 @@ export const planTarget: FuzzTarget<PlanInput> = {
         translation,
         defaultMode: parsed.defaultMode,
       });
-    });
+    }, withoutTokens(input.request));
   },
 };

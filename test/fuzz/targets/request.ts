@@ -12,6 +12,11 @@ export function tokensIn(request: MountRequestMessage): string[] {
   return [...(request.attributes ?? '').matchAll(TOKEN)].map((m) => m[0]);
 }
 
+/** Everything in the request but its tokens: what a message may quote. */
+export function withoutTokens(request: MountRequestMessage): string {
+  return [request.target_path ?? '', request.permission ?? '', (request.attributes ?? '').replace(TOKEN, ' ')].join(' ');
+}
+
 export interface RequestInput {
   target_path: string;
   attributes: string;
@@ -23,7 +28,7 @@ export const requestTarget: FuzzTarget<RequestInput> = {
   summary: 'parseMountRequest on arbitrary and structured attributes JSON, tokens JSON and permission strings',
   input: fc.record({ target_path: targetPath, attributes: attributesJson, permission }),
   run(input) {
-    const parsed = withSecretsKeptOut(tokensIn(input), () => parseMountRequest(input));
+    const parsed = withSecretsKeptOut(tokensIn(input), () => parseMountRequest(input), withoutTokens(input));
     check(parsed.targetPath === input.target_path && parsed.targetPath.startsWith('/') && !parsed.targetPath.includes('\0'),
       'targetPath is the absolute path given', () => JSON.stringify(parsed.targetPath));
     check(Number.isInteger(parsed.defaultMode) && parsed.defaultMode >= 0 && parsed.defaultMode <= 0o7777 && parsed.defaultMode === Number(input.permission.trim()),
