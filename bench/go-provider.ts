@@ -1,5 +1,6 @@
-// Runs the Go AWS provider (built by scripts/install-go-provider.sh into .tools/bin) as a child process
-// against the bench's AWS and Kubernetes stubs, so the bench can call its aws.sock exactly like ours.
+// Runs the Go AWS provider (a binary built separately from the Go provider's own source, passed in
+// BENCH_GO_PROVIDER_BIN) as a child process against the bench's AWS and Kubernetes stubs, so the bench
+// can call its aws.sock exactly like ours.
 //
 // The Go provider only runs in-cluster (rest.InClusterConfig): it needs KUBERNETES_SERVICE_HOST/PORT and
 // /var/run/secrets/kubernetes.io/serviceaccount/{token,ca.crt}, which InClusterSandbox provides without
@@ -10,33 +11,33 @@
 // proxy-form requests; HTTPS_PROXY also points at it (with the stub's TLS on) for any AWS client that
 // ignores the endpoint variables (then SSL_CERT_FILE makes Go trust the bench CA). Go never proxies
 // loopback addresses, and NO_PROXY says so too, so the stub and the Kubernetes stub are reached directly.
-import { existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AwsStub } from '../test/harness/aws-stub.js';
 import type { InClusterSandbox } from '../test/harness/in-cluster-sandbox.js';
 import type { KubeApi } from '../test/harness/kube-api.js';
-import { REPO_ROOT } from '../test/harness/paths.js';
 import type { TestPki } from '../test/harness/pki.js';
 import { makeTempDir, removeTempDir } from '../test/harness/process-cleanup.js';
+import type { Confinement } from './cgroup.js';
 import { launchProvider, type LaunchedProvider } from './launch.js';
 
-/** The Go provider binary: BENCH_GO_PROVIDER_BIN if set, else what scripts/install-go-provider.sh builds. */
-export const GO_PROVIDER_BIN = process.env['BENCH_GO_PROVIDER_BIN'] || join(REPO_ROOT, '.tools', 'bin', 'secrets-store-csi-driver-provider-aws');
-export const GO_PROVIDER_STAMP = join(REPO_ROOT, '.build', 'go', 'provider.stamp');
+/** The Go provider binary, from BENCH_GO_PROVIDER_BIN; without it the Go columns are n/a. */
+export const GO_PROVIDER_BIN: string | undefined = process.env['BENCH_GO_PROVIDER_BIN'] || undefined;
 
 export function goProviderAvailable(): boolean {
-  return existsSync(GO_PROVIDER_BIN);
+  return GO_PROVIDER_BIN !== undefined && existsSync(GO_PROVIDER_BIN);
 }
 
-/** What scripts/install-go-provider.sh recorded (ref, module_version, commit, build_seconds, ...). */
+/** What identifies the binary measured: its size, modification time and hash (it may be rebuilt between runs). */
 export function goProviderBuildInfo(): Record<string, string> | undefined {
-  if (!existsSync(GO_PROVIDER_STAMP)) return undefined;
-  const out: Record<string, string> = {};
-  for (const line of readFileSync(GO_PROVIDER_STAMP, 'utf8').split('\n')) {
-    const i = line.indexOf('=');
-    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
-  }
-  return out;
+  if (!goProviderAvailable()) return undefined;
+  const st = statSync(GO_PROVIDER_BIN!);
+  return {
+    bytes: String(st.size),
+    modifiedAt: st.mtime.toISOString(),
+    sha256: createHash('sha256').update(readFileSync(GO_PROVIDER_BIN!)).digest('hex').slice(0, 16),
+  };
 }
 
 /** The environment the Go provider gets (nothing inherited but PATH). */
@@ -72,15 +73,18 @@ export interface GoProviderOptions {
   sandbox: InClusterSandbox;
   /** Extra command-line flags, e.g. ['--qps=50', '--burst=100']. */
   args?: string[];
+  /** Run inside this (budget mode: a cgroup with the chart's limits). */
+  confine?: Confinement | undefined;
+  readyTimeoutMs?: number | undefined;
 }
 
 /** Starts the Go provider with its socket and klog output (provider.log) in a fresh temp dir. */
 export async function startGoProvider(opts: GoProviderOptions): Promise<LaunchedProvider> {
   if (!goProviderAvailable()) {
-    throw new Error(`Go provider binary not found at ${GO_PROVIDER_BIN}; run scripts/install-go-provider.sh`);
+    throw new Error(GO_PROVIDER_BIN ? `Go provider binary not found at ${GO_PROVIDER_BIN}` : 'BENCH_GO_PROVIDER_BIN is not set');
   }
   const dir = makeTempDir('bench-go-provider-');
-  const [command, args] = opts.sandbox.wrap(GO_PROVIDER_BIN, [`--provider-volume=${dir}`, ...(opts.args ?? [])]);
+  const [command, args] = opts.sandbox.wrap(GO_PROVIDER_BIN!, [`--provider-volume=${dir}`, ...(opts.args ?? [])]);
   return launchProvider({
     name: 'Go provider',
     command,
@@ -89,5 +93,7 @@ export async function startGoProvider(opts: GoProviderOptions): Promise<Launched
     socketPath: join(dir, 'aws.sock'),
     logFile: join(dir, 'provider.log'),
     cleanUp: () => removeTempDir(dir),
+    confine: opts.confine,
+    ...(opts.readyTimeoutMs !== undefined && { readyTimeoutMs: opts.readyTimeoutMs }),
   });
 }

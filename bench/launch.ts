@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connectProvider, type ProviderClient } from '../test/harness/grpc-client.js';
 import { trackChild } from '../test/harness/process-cleanup.js';
+import type { Confinement } from './cgroup.js';
 import { procCpuMs, procCpuMsPrecise, procPeakRssKiB, procRssKiB } from './proc.js';
 
 export interface StartupStats {
@@ -31,20 +32,32 @@ export interface LaunchOptions {
   readyTimeoutMs?: number;
   /** Removes what the caller made for this process (temp dirs); runs once it has exited, or failed to serve. */
   cleanUp(): Promise<void> | void;
+  /** Runs the process inside this (a cgroup with the budget's limits); released after cleanUp. */
+  confine?: Confinement | undefined;
+}
+
+/** The caller's clean-up, then the confinement's release, even if the first fails. */
+async function finish(opts: LaunchOptions): Promise<void> {
+  try {
+    await opts.cleanUp();
+  } finally {
+    await opts.confine?.release();
+  }
 }
 
 /** Spawns the provider, waits until it answers Version, and measures its start-up. */
 export async function launchProvider(opts: LaunchOptions): Promise<LaunchedProvider> {
   const log = openSync(opts.logFile, 'a');
   const startedAt = performance.now();
-  const child = spawn(opts.command, opts.args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', log, log] });
+  const [command, args] = opts.confine ? opts.confine.wrap(opts.command, opts.args) : [opts.command, opts.args];
+  const child = spawn(command, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', log, log] });
   closeSync(log);
   trackChild(child);
   try {
     const { client, startup } = await waitUntilServing(opts, child, startedAt);
     return new LaunchedProvider(child, opts, startup, client);
   } catch (err) {
-    await opts.cleanUp();
+    await finish(opts);
     throw err;
   }
 }
@@ -100,6 +113,8 @@ async function waitUntilServing(
 /** A provider process the bench started: its numbers from /proc, its log, and a graceful stop. */
 export class LaunchedProvider {
   private exited = false;
+  /** How the process ended ("exit 0", "SIGKILL"), once it has. */
+  exitInfo: string | undefined;
   readonly socketPath: string;
   readonly logFile: string;
 
@@ -111,7 +126,10 @@ export class LaunchedProvider {
   ) {
     this.socketPath = opts.socketPath;
     this.logFile = opts.logFile;
-    child.once('exit', () => (this.exited = true));
+    child.once('exit', (code, signal) => {
+      this.exited = true;
+      this.exitInfo = signal ?? `exit ${code}`;
+    });
   }
 
   get pid(): number {
@@ -140,6 +158,6 @@ export class LaunchedProvider {
       await exited;
       clearTimeout(timer);
     }
-    await this.opts.cleanUp();
+    await finish(this.opts);
   }
 }

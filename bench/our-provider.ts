@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '../test/harness/paths.js';
 import { makeTempDir, removeTempDir } from '../test/harness/process-cleanup.js';
 import { cleanEnv } from '../test/harness/provider-process.js';
+import type { Confinement } from './cgroup.js';
 import { launchProvider, type LaunchedProvider } from './launch.js';
 
 /**
@@ -56,6 +57,9 @@ export interface OurProviderOptions {
   /** Pod Identity agent URL (IPv4 and IPv6 flags both get it). */
   podIdentityUrl: string;
   args?: string[];
+  /** Run inside this (budget mode: a cgroup with the chart's limits). */
+  confine?: Confinement | undefined;
+  readyTimeoutMs?: number | undefined;
 }
 
 /** Starts `node dist/main.js` with its socket and log (provider.log) in a fresh temp dir. */
@@ -79,5 +83,7 @@ export async function startOurProvider(opts: OurProviderOptions): Promise<Launch
     socketPath: join(dir, 'aws.sock'),
     logFile: join(dir, 'provider.log'),
     cleanUp: () => removeTempDir(dir),
+    confine: opts.confine,
+    ...(opts.readyTimeoutMs !== undefined && { readyTimeoutMs: opts.readyTimeoutMs }),
   });
 }

@@ -1,9 +1,11 @@
-// Turns the bench results into the printed tables (ours vs Go vs ratio vs floor vs target) and the JSON
-// files under bench/results/.
+// Turns the bench results into the printed tables (ours vs Go vs ratio vs floor vs target), in budget mode
+// the cgroup table, and the JSON files under bench/results/.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NO_REGION } from '../test/harness/aws-stub.js';
 import { REPO_ROOT } from '../test/harness/paths.js';
+import type { CgroupUsage } from './cgroup.js';
+import type { BudgetLimits } from './chart-limits.js';
 import { floors as floorsFor, TARGETS } from './floors.js';
 import type { CallsPerMount } from './stats.js';
 import type { FirstMountResult } from './workloads/first-mount.js';
@@ -11,20 +13,28 @@ import type { RemountResult } from './workloads/remounts.js';
 import type { FailoverResult } from './workloads/failover.js';
 import type { BurstResult } from './workloads/burst.js';
 import type { StartupResult } from './workloads/startup.js';
+import type { NodeFillResult } from './workloads/node-fill.js';
 
-/** A provider's result for a workload, or why there is none. */
-export type Outcome<T> = { ok: true; value: T } | { ok: false; reason: string };
+/**
+ * A provider's result for a workload, or why there is none; in budget mode with the final cgroup
+ * accounting of each provider process the workload started (also when it failed).
+ */
+export type Outcome<T> = ({ ok: true; value: T } | { ok: false; reason: string }) & { cgroups?: CgroupUsage[] };
 
 export interface WorkloadResults {
-  firstMount?: { ours: Outcome<FirstMountResult>; oursIrsa: Outcome<FirstMountResult>; go: Outcome<FirstMountResult> };
-  remount?: { ours: Outcome<RemountResult>; oursIrsa: Outcome<RemountResult>; go: Outcome<RemountResult> };
+  /** oursIrsa: not run in budget mode. */
+  firstMount?: { ours: Outcome<FirstMountResult>; oursIrsa?: Outcome<FirstMountResult>; go: Outcome<FirstMountResult> };
+  remount?: { ours: Outcome<RemountResult>; oursIrsa?: Outcome<RemountResult>; go: Outcome<RemountResult> };
   failover?: { ours: Outcome<FailoverResult>; go: Outcome<FailoverResult> };
   burst?: { ours: Outcome<BurstResult>; go: Outcome<BurstResult> };
   startup?: { ours: Outcome<StartupResult>; go: Outcome<StartupResult> };
+  nodeFill?: { ours: Outcome<NodeFillResult>; go: Outcome<NodeFillResult> };
 }
 
 export interface BenchResults {
   meta: Record<string, unknown>;
+  /** Budget mode: the limits every provider ran under, and where the cgroups were. */
+  budget?: { limits: BudgetLimits; cgroups: string };
   goProvider: { available: boolean; binary?: string; reason?: string; buildInfo?: Record<string, string> };
   floors: ReturnType<typeof floorsFor>;
   targets: typeof TARGETS;
@@ -45,6 +55,8 @@ interface Row {
   met?: boolean | undefined;
   irsa?: Cell;
   digits?: number;
+  /** A sub-heading: the metric cell only. */
+  heading?: boolean;
 }
 
 const val = <T>(o: Outcome<T> | undefined): T | undefined => (o && o.ok ? o.value : undefined);
@@ -83,6 +95,7 @@ function regions(c: CallsPerMount | undefined): string | undefined {
 function renderTable(title: string, notes: string[], rows: Row[], goNote: string | undefined, withIrsa: boolean): string {
   const head = ['metric', 'ours', 'Go', 'ours/Go', 'floor', 'target', 'met', ...(withIrsa ? ['ours IRSA'] : [])];
   const body = rows.map((r) => {
+    if (r.heading) return head.map((_, i) => (i === 0 ? r.metric : ''));
     const ratio =
       r.ratio !== false && typeof r.ours === 'number' && typeof r.go === 'number' && r.go !== 0 ? `${(r.ours / r.go).toFixed(2)}x` : '-';
     const go = r.go === undefined && goNote ? 'n/a' : fmt(r.go, r.digits);
@@ -148,7 +161,7 @@ export function renderReport(r: BenchResults): string {
           { metric: 'errors', ours: o?.errors, go: g?.errors, irsa: i?.errors, digits: 0, ratio: false },
         ],
         goNote,
-        true,
+        w.firstMount.oursIrsa !== undefined,
       ),
     );
   }
@@ -167,6 +180,7 @@ export function renderReport(r: BenchResults): string {
         `Workload 2: steady-state remounts, ${any?.pods ?? '?'} pods of one service account, 3 secrets each, ${any?.rounds ?? '?'} rounds (Pod Identity)`,
         [
           `pacing: ${any?.pacing ?? '?'}`,
+          `request shape: ${any?.requestShape ?? '?'}`,
           'steady = rounds 2..N (round 1, every pod\'s first mount, is the warm-up); all = rounds 1..N',
           `floor: ${f.remount.note}`,
           ...problems,
@@ -185,7 +199,7 @@ export function renderReport(r: BenchResults): string {
           { metric: 'errors', ours: o?.all.errors, go: g?.all.errors, irsa: i?.all.errors, digits: 0, ratio: false },
         ],
         goNote,
-        true,
+        w.remount.oursIrsa !== undefined,
       ),
     );
   }
@@ -283,7 +297,201 @@ export function renderReport(r: BenchResults): string {
       ),
     );
   }
+  if (w.nodeFill) {
+    const o = val(w.nodeFill.ours);
+    const g = val(w.nodeFill.go);
+    const problems: string[] = [];
+    missing('ours', w.nodeFill.ours, problems);
+    if (r.goProvider.available) missing('Go', w.nodeFill.go, problems);
+    if (o && o.errors > 0) problems.push(`ours errors: ${JSON.stringify(o.errorKinds)}`);
+    if (g && g.errors > 0) problems.push(`Go errors: ${JSON.stringify(g.errorKinds)}`);
+    const any = o ?? g;
+    sections.push(
+      renderTable(
+        `Workload 6: node fill, ${any?.mounts ?? '?'} concurrent first mounts (${any?.pods ?? '?'} pods x ${any?.volumesPerPod ?? '?'} volumes; 2 Secrets Manager secrets / 2 SSM parameters per volume; Pod Identity)`,
+        [
+          "a freshly started provider; all requests sent at once on one gRPC connection; a pod's volumes share its token",
+          `floor: credentials + the volume's fetches in parallel, ${2 * rtt} ms per mount`,
+          ...problems,
+        ],
+        [
+          { metric: 'errors', ours: o?.errors, go: g?.errors, target: `${T.burstErrors}`, met: o ? o.errors <= T.burstErrors : undefined, digits: 0, ratio: false },
+          { metric: 'latency p50 (ms)', ours: o?.latency.p50, go: g?.latency.p50, floor: `${2 * rtt}` },
+          { metric: 'latency p99 (ms)', ours: o?.latency.p99, go: g?.latency.p99, floor: `${2 * rtt}` },
+          { metric: 'node filled after (ms, wall)', ours: o?.wallMs, go: g?.wallMs },
+          { metric: 'AWS calls / mount', ours: o?.calls.total, go: g?.calls.total, digits: 2 },
+          { metric: '  by operation', ours: ops(o?.calls), go: ops(g?.calls), ratio: false },
+          { metric: 'stub peak in-flight requests', ours: o?.stubPeakInFlight, go: g?.stubPeakInFlight, digits: 0 },
+          { metric: 'provider CPU for the fill (ms)', ours: o?.cpuMs, go: g?.cpuMs, digits: 0 },
+          { metric: 'peak RSS, VmHWM (MiB)', ours: mib(o?.peakRssHwmKiB), go: mib(g?.peakRssHwmKiB) },
+          { metric: 'RSS before / after (MiB)', ours: rssPair(o), go: rssPair(g), ratio: false },
+        ],
+        goNote,
+        false,
+      ),
+    );
+  }
+
+  if (r.budget) sections.push(renderBudget(r, goNote));
   return sections.join('\n\n');
+}
+
+/** A workload's user-visible outcome under the budget: errors and latency (what each workload calls latency). */
+interface BudgetView {
+  title: string;
+  errors: number | undefined;
+  latencyLabel: string;
+  p50: number | undefined;
+  p99: number | undefined;
+  extra?: Array<{ metric: string; value: number | undefined }>;
+}
+
+type Views = Array<{ key: keyof WorkloadResults; view(v: never): BudgetView; titleWithout: string }>;
+
+const BUDGET_VIEWS: Views = [
+  {
+    key: 'nodeFill',
+    titleWithout: '6. node fill',
+    view: (v: NodeFillResult) => ({
+      title: `6. node fill, ${v.mounts} concurrent first mounts`,
+      errors: v.errors,
+      latencyLabel: 'latency',
+      p50: v.latency.p50,
+      p99: v.latency.p99,
+      extra: [{ metric: 'node filled after (ms, wall)', value: v.wallMs }],
+    }),
+  },
+  {
+    key: 'remount',
+    titleWithout: '2. remounts',
+    view: (v: RemountResult) => ({
+      title: `2. remounts, ${v.pods} pods x ${v.rounds} rounds`,
+      errors: v.all.errors,
+      latencyLabel: 'latency (steady)',
+      p50: v.steady.latency.p50,
+      p99: v.steady.latency.p99,
+      extra: [
+        { metric: 'latency p99 (ms, round 1: first mounts)', value: v.warmup.latency.p99 },
+        { metric: 'CPU ms / remount (steady, stat)', value: v.steady.cpuMsPerMount },
+      ],
+    }),
+  },
+  {
+    key: 'startup',
+    titleWithout: '5. start-up',
+    view: (v: StartupResult) => ({
+      title: `5. start-up, ${v.starts} fresh starts`,
+      errors: 0,
+      latencyLabel: 'exec to answered Version',
+      p50: v.median.wallMs,
+      p99: Math.max(...v.samples.map((x) => x.wallMs)),
+      extra: [{ metric: 'idle RSS (MiB, median)', value: mib(v.median.idleRssKiB) }],
+    }),
+  },
+  {
+    key: 'firstMount',
+    titleWithout: '1. first mount',
+    view: (v: FirstMountResult) => ({ title: `1. first mount, ${v.latency.n} one after another`, errors: v.errors, latencyLabel: 'latency', p50: v.latency.p50, p99: v.latency.p99 }),
+  },
+  {
+    key: 'failover',
+    titleWithout: '3. failover',
+    view: (v: FailoverResult) => ({
+      title: `3. failover, ${v.healthy.latency.n} mounts per condition`,
+      errors: v.healthy.errors + v.primaryDown.errors,
+      latencyLabel: 'latency (healthy)',
+      p50: v.healthy.latency.p50,
+      p99: v.healthy.latency.p99,
+      extra: [{ metric: 'latency p99 (ms, primary down)', value: v.primaryDown.latency.p99 }],
+    }),
+  },
+  {
+    key: 'burst',
+    titleWithout: '4. burst',
+    view: (v: BurstResult) => ({ title: `4. burst, ${v.mounts} concurrent mounts`, errors: v.errors, latencyLabel: 'latency', p50: v.latency.p50, p99: v.latency.p99, extra: [{ metric: 'burst wall time (ms)', value: v.wallMs }] }),
+  },
+];
+
+/** The cgroup accounting of a workload's provider processes, summed (peak: the highest). */
+function cgroupTotals(list: CgroupUsage[] | undefined) {
+  if (!list || list.length === 0) return undefined;
+  const sum = (f: (u: CgroupUsage) => number | undefined) => (list.some((u) => f(u) === undefined) ? undefined : list.reduce((a, u) => a + f(u)!, 0));
+  const peaks = list.map((u) => u.peakMemoryBytes).filter((x): x is number => x !== undefined);
+  return {
+    processes: list.length,
+    cpuMs: sum((u) => u.cpuMs),
+    userMs: sum((u) => u.cpuUserMs),
+    systemMs: sum((u) => u.cpuSystemMs),
+    periods: sum((u) => u.periods),
+    throttledPeriods: sum((u) => u.throttledPeriods),
+    throttledMs: sum((u) => u.throttledMs),
+    peakMiB: peaks.length ? Math.max(...peaks) / 2 ** 20 : undefined,
+    limitHits: sum((u) => u.memoryLimitHits),
+    oomKills: sum((u) => u.oomKills),
+  };
+}
+
+function renderBudget(r: BenchResults, goNote: string | undefined): string {
+  const b = r.budget!;
+  const limitMiB = b.limits.memoryBytes / 2 ** 20;
+  const rows: Row[] = [];
+  const problems: string[] = [];
+  for (const { key, view, titleWithout } of BUDGET_VIEWS) {
+    const w = r.workloads[key] as { ours: Outcome<never>; go: Outcome<never> } | undefined;
+    if (!w) continue;
+    const o = val(w.ours);
+    const g = val(w.go);
+    const vo = o === undefined ? undefined : view(o);
+    const vg = g === undefined ? undefined : view(g);
+    const co = cgroupTotals(w.ours.cgroups);
+    const cg = cgroupTotals(w.go.cgroups);
+    missing(`${titleWithout}, ours`, w.ours, problems);
+    if (r.goProvider.available) missing(`${titleWithout}, Go`, w.go, problems);
+    const label = (vo ?? vg)?.title ?? titleWithout;
+    const processes = co?.processes ?? cg?.processes ?? 1;
+    rows.push({ metric: `${label}${processes > 1 ? ` (${processes} processes, summed; peak: highest)` : ''}`, ours: undefined, heading: true });
+    const latencyLabel = (vo ?? vg)?.latencyLabel ?? 'latency';
+    rows.push(
+      { metric: '  errors', ours: vo?.errors, go: vg?.errors, target: '0', met: vo?.errors === undefined ? undefined : vo.errors === 0, digits: 0, ratio: false },
+      { metric: `  ${latencyLabel} p50 (ms)`, ours: vo?.p50, go: vg?.p50 },
+      { metric: `  ${latencyLabel} p99 (ms)`, ours: vo?.p99, go: vg?.p99 },
+    );
+    for (const [i, e] of (vo?.extra ?? vg?.extra ?? []).entries()) {
+      rows.push({ metric: `  ${e.metric}`, ours: vo?.extra?.[i]?.value, go: vg?.extra?.[i]?.value });
+    }
+    rows.push(
+      { metric: '  cgroup CPU (ms, exec to exit)', ours: co?.cpuMs, go: cg?.cpuMs, digits: 0 },
+      { metric: '    user / system (ms, tick-sampled)', ours: pairOf(co?.userMs, co?.systemMs), go: pairOf(cg?.userMs, cg?.systemMs), ratio: false },
+      { metric: '  throttled periods / periods', ours: pairOf(co?.throttledPeriods, co?.periods), go: pairOf(cg?.throttledPeriods, cg?.periods), ratio: false },
+      { metric: '  throttled time (ms)', ours: co?.throttledMs, go: cg?.throttledMs, digits: 0 },
+      {
+        metric: '  cgroup peak memory (MiB)',
+        ours: co?.peakMiB,
+        go: cg?.peakMiB,
+        target: `< ${+limitMiB.toFixed(1)}`,
+        met: co?.peakMiB === undefined ? undefined : co.peakMiB < limitMiB,
+      },
+      { metric: '  memory limit reached (times)', ours: co?.limitHits, go: cg?.limitHits, digits: 0, ratio: false },
+      { metric: '  OOM kills', ours: co?.oomKills, go: cg?.oomKills, target: '0', met: co?.oomKills === undefined ? undefined : co.oomKills === 0, digits: 0, ratio: false },
+    );
+  }
+  const busy = Number(r.meta['busyProcesses'] ?? 0);
+  return renderTable(
+    `Budget: every provider process in its own cgroup with the chart's resources.limits (${b.limits.source})`,
+    [
+      `cpu ${b.limits.cpu}: CFS quota ${b.limits.cfsQuotaUs} us per ${b.limits.cfsPeriodUs} us; memory ${b.limits.memory} = ${b.limits.memoryBytes} bytes, no swap; ${b.cgroups}`,
+      'CPU, throttling, peak memory (tmpfs pages the provider writes included), limit hits and OOM kills are the kernel\'s accounting of the cgroup from exec to exit',
+      busy > 0 ? `${busy} busy process(es) burned CPU outside the cgroups for the whole run` : 'no busy processes (--busy N adds CPU load outside the cgroups)',
+      ...problems,
+    ],
+    rows,
+    goNote,
+    false,
+  );
+}
+
+function pairOf(a: number | undefined, b: number | undefined): string | undefined {
+  return a === undefined || b === undefined ? undefined : `${a.toFixed(0)} / ${b.toFixed(0)}`;
 }
 
 function pair(s: { p50: number; p99: number } | undefined): string | undefined {
@@ -292,7 +500,7 @@ function pair(s: { p50: number; p99: number } | undefined): string | undefined {
 function errs(o: FailoverResult | undefined): string | undefined {
   return o ? `${o.healthy.errors} / ${o.primaryDown.errors}` : undefined;
 }
-function rssPair(o: BurstResult | undefined): string | undefined {
+function rssPair(o: { rssBeforeKiB: number | undefined; rssAfterKiB: number | undefined } | undefined): string | undefined {
   return o ? `${fmt(mib(o.rssBeforeKiB))} / ${fmt(mib(o.rssAfterKiB))}` : undefined;
 }
 function benchStubCpu(o: BurstResult | undefined): string | undefined {

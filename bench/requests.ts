@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildMountRequest, makePod } from '../test/harness/attributes.js';
+import { AUDIENCE_POD_IDENTITY, AUDIENCE_STS, buildMountRequest, makePod, makePodToken } from '../test/harness/attributes.js';
 import type { MountRequest } from '../test/harness/grpc-client.js';
 import { makeTempDir, removeTempDir } from '../test/harness/process-cleanup.js';
 import type { AwsStubHost } from './stub-host.js';
@@ -33,13 +33,19 @@ export const OBJECTS = {
   remount: range(3).map((i) => sm(`bench/remount/secret-${i}`)),
   failover: range(10).map((i) => sm(`bench/failover/secret-${i}`)),
   burst: range(3).map((i) => sm(`bench/burst/secret-${i}`)),
+  /** Workload 6: a pod's volumes, in order (an application's secrets, its configuration). */
+  nodeFill: [
+    { spc: 'bench-app-secrets', objects: range(2).map((i) => sm(`bench/fill/secret-${i}`)) },
+    { spc: 'bench-app-config', objects: range(2).map((i) => ssm(`/bench/fill/param-${i}`)) },
+  ],
 };
 
 /** Stores every object of the bench in the stub: the primary region, and the failover region for workload 3. */
 export async function seedStub(stub: AwsStubHost): Promise<void> {
   const value = (name: string) => JSON.stringify({ username: `user-${name}`, password: randomBytes(24).toString('base64') });
   const puts: Promise<void>[] = [];
-  for (const o of [...OBJECTS.firstMount, ...OBJECTS.remount, ...OBJECTS.burst, ...OBJECTS.failover]) {
+  const fill = OBJECTS.nodeFill.flatMap((v) => v.objects);
+  for (const o of [...OBJECTS.firstMount, ...OBJECTS.remount, ...OBJECTS.burst, ...OBJECTS.failover, ...fill]) {
     if (o.type === 'secretsmanager') puts.push(stub.putSecret(PRIMARY_REGION, o.name, value(o.name)));
     else puts.push(stub.putParameter(PRIMARY_REGION, o.name, value(o.name)));
   }
@@ -96,6 +102,31 @@ export function newPodMount(podName: string, spec: MountSpec, targets: TargetDir
     targetPath: targets.make(podName),
   });
   return { pod: podName, uid: pod.uid, request };
+}
+
+/**
+ * A new pod with several CSI volumes: one MountRequest per volume, each its own SecretProviderClass and
+ * target directory, all with the pod's uid and the same tokens (kubelet's token manager hands every volume
+ * of a pod the same token per audience).
+ */
+export function newPodVolumeMounts(
+  podName: string,
+  volumes: ReadonlyArray<{ spc: string; objects: readonly BenchObject[] }>,
+  mode: AuthMode,
+  targets: TargetDirs,
+): { pod: string; uid: string; requests: MountRequest[] } {
+  const pod = makePod(NAMESPACE, podName, SERVICE_ACCOUNT);
+  const tokens = { [AUDIENCE_STS]: makePodToken(pod, { audience: AUDIENCE_STS }), [AUDIENCE_POD_IDENTITY]: makePodToken(pod, { audience: AUDIENCE_POD_IDENTITY }) };
+  const requests = volumes.map((volume) =>
+    buildMountRequest({
+      pod,
+      tokens,
+      parameters: { objects: objectsYaml(volume.objects), region: PRIMARY_REGION, usePodIdentity: mode === 'pod-identity' ? 'true' : 'false' },
+      volumeAttributes: { secretProviderClass: volume.spc },
+      targetPath: targets.make(join(podName, volume.spc)),
+    }),
+  );
+  return { pod: podName, uid: pod.uid, requests };
 }
 
 export function range(n: number): number[] {

@@ -3,7 +3,7 @@
 //     with the AWS SDK for JavaScript (Secrets Manager, SSM, STS), a proxy-form request to the Pod Identity
 //     agent address, and a CONNECT tunnel to https://sts.<region>.amazonaws.com.
 //  2. Checks the in-cluster sandbox: the token is visible inside the private mount namespace, not on the host.
-//  3. If the Go provider is built (scripts/install-go-provider.sh), starts it, measures its start-up
+//  3. If a Go provider binary is given (BENCH_GO_PROVIDER_BIN), starts it, measures its start-up
 //     (wall and CPU ms from exec to an answered Version, idle RSS), mounts 2 secrets + 1 SSM parameter in
 //     Pod Identity mode and in IRSA mode (and once without a region, to show the node lookups), checks the
 //     files, and prints the stub's call counts per mount. Otherwise says so and skips this part.
@@ -109,10 +109,10 @@ try {
 
   // ---- 3. the Go provider ---------------------------------------------------------------------------
   if (!goProviderAvailable()) {
-    console.log(`\nskip Go provider: ${GO_PROVIDER_BIN} is not built (scripts/install-go-provider.sh; exit 3 = the module proxy refuses the module)`);
+    console.log(`\nskip Go provider: ${GO_PROVIDER_BIN ? `no binary at ${GO_PROVIDER_BIN}` : 'BENCH_GO_PROVIDER_BIN is not set'}`);
   } else {
     const info = goProviderBuildInfo();
-    console.log(`\nGo provider ${info?.['module_version'] ?? '?'} (commit ${info?.['commit'] ?? '?'}, built in ${info?.['build_seconds'] ?? '?'} s)`);
+    console.log(`\nGo provider ${GO_PROVIDER_BIN} (${info?.['bytes'] ?? '?'} bytes, sha256 ${info?.['sha256'] ?? '?'})`);
     aws.resetCounts();
     kube.resetCounts();
     const go = await startGoProvider({ aws, kube, pki, sandbox });

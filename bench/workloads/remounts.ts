@@ -1,9 +1,10 @@
 // Workload 2: steady-state remounts (rotation). 50 pods of one service account, each with its own token
 // (kept across rounds, as kubelet keeps a pod's token), 3 Secrets Manager secrets each, 10 rounds.
 // Pacing: each round sends all 50 Mounts at once and waits for every answer; the next round starts
-// ROUND_GAP_MS later. Each remount carries the object versions of the pod's previous mount, as the driver's
-// rotation does. Round 1 is every pod's first mount (credentials): it is the warm-up, reported separately
-// and included once in the "all rounds" figures.
+// ROUND_GAP_MS later. Request shape: driver v1.6's by default, every remount a full Mount with
+// current_object_version empty (as a first mount); with plan.remountWithVersions, the older drivers' shape,
+// carrying the object versions of the pod's previous mount. Round 1 is every pod's first mount
+// (credentials): it is the warm-up, reported separately and included once in the "all rounds" figures.
 // CPU per remount: utime+stime of the provider process (/proc/<pid>/stat) over the rounds / number of
 // mounts; the schedstat sum (ns resolution, live threads) is recorded too.
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -32,6 +33,8 @@ export interface RemountResult {
   pods: number;
   rounds: number;
   pacing: string;
+  /** What a remount carries in current_object_version. */
+  requestShape: string;
   /** Round 1 only (first mounts). */
   warmup: PhaseStats;
   /** Rounds 2..N: the steady state. */
@@ -47,7 +50,7 @@ interface Snapshot {
 }
 
 export async function remounts(ctx: WorkloadContext, kind: ProviderKind, mode: AuthMode): Promise<RemountResult> {
-  const { remountPods: podCount, remountRounds: rounds } = ctx.plan;
+  const { remountPods: podCount, remountRounds: rounds, remountWithVersions: withVersions } = ctx.plan;
   const targets = new TargetDirs();
   try {
     return await withProvider(ctx, kind, async (p) => {
@@ -58,7 +61,7 @@ export async function remounts(ctx: WorkloadContext, kind: ProviderKind, mode: A
       await ctx.env.stub.resetCounts();
       ctx.env.kube.resetCounts();
       const s0 = snap();
-      const first = await round(p, pods);
+      const first = await round(p, pods, withVersions);
       const s1 = snap();
       const warmCalls = await ctx.env.stub.counts();
       const warmKube = ctx.env.kube.requests().length;
@@ -70,7 +73,7 @@ export async function remounts(ctx: WorkloadContext, kind: ProviderKind, mode: A
       const steadyOutcomes: MountOutcome[] = [];
       for (let r = 2; r <= rounds; r++) {
         await sleep(ROUND_GAP_MS);
-        steadyOutcomes.push(...(await round(p, pods)));
+        steadyOutcomes.push(...(await round(p, pods, withVersions)));
       }
       const s2 = snap();
       const steadyCalls = await ctx.env.stub.counts();
@@ -90,6 +93,9 @@ export async function remounts(ctx: WorkloadContext, kind: ProviderKind, mode: A
         pods: podCount,
         rounds,
         pacing: `concurrent: each round sends all ${podCount} Mounts at once and waits for all; ${ROUND_GAP_MS} ms between rounds`,
+        requestShape: withVersions
+          ? "older drivers': current_object_version = the pod's previous versions"
+          : 'driver v1.6: current_object_version empty (a full Mount, as the first)',
         warmup,
         steady,
         all: phase(allOutcomes, sumCalls, warmKube + steadyKube, s0, s2),
@@ -101,12 +107,12 @@ export async function remounts(ctx: WorkloadContext, kind: ProviderKind, mode: A
   }
 }
 
-/** All pods remount at once, each with the versions its previous mount returned. */
-async function round(p: LaunchedProvider, pods: PodMount[]): Promise<MountOutcome[]> {
+/** All pods remount at once; `withVersions`: each with the versions its previous mount returned. */
+async function round(p: LaunchedProvider, pods: PodMount[], withVersions: boolean): Promise<MountOutcome[]> {
   return Promise.all(
     pods.map(async (pod) => {
       const outcome = await timedMount(p.client, pod.request);
-      if (outcome.ok && outcome.response) pod.request.current_object_version = outcome.response.object_version;
+      if (withVersions && outcome.ok && outcome.response) pod.request.current_object_version = outcome.response.object_version;
       return outcome;
     }),
   );

@@ -25,7 +25,7 @@ export interface StartupResult {
 export async function startup(ctx: WorkloadContext, kind: ProviderKind): Promise<StartupResult> {
   const samples: StartupSample[] = [];
   for (let i = 0; i < ctx.plan.startups; i++) {
-    const p = await ctx.env.start(kind);
+    const p = await ctx.env.start(kind, { cgroupUsage: ctx.cgroupUsage });
     try {
       await sleep(IDLE_MS);
       samples.push({
