@@ -344,6 +344,7 @@ interface BudgetView {
   p50: number | undefined;
   p99: number | undefined;
   extra?: Array<{ metric: string; value: number | undefined }>;
+  errorKinds?: Record<string, number>;
 }
 
 type Views = Array<{ key: keyof WorkloadResults; view(v: never): BudgetView; titleWithout: string }>;
@@ -359,6 +360,7 @@ const BUDGET_VIEWS: Views = [
       p50: v.latency.p50,
       p99: v.latency.p99,
       extra: [{ metric: 'node filled after (ms, wall)', value: v.wallMs }],
+      errorKinds: v.errorKinds,
     }),
   },
   {
@@ -374,6 +376,7 @@ const BUDGET_VIEWS: Views = [
         { metric: 'latency p99 (ms, round 1: first mounts)', value: v.warmup.latency.p99 },
         { metric: 'CPU ms / remount (steady, stat)', value: v.steady.cpuMsPerMount },
       ],
+      errorKinds: v.errorKinds,
     }),
   },
   {
@@ -391,7 +394,14 @@ const BUDGET_VIEWS: Views = [
   {
     key: 'firstMount',
     titleWithout: '1. first mount',
-    view: (v: FirstMountResult) => ({ title: `1. first mount, ${v.latency.n} one after another`, errors: v.errors, latencyLabel: 'latency', p50: v.latency.p50, p99: v.latency.p99 }),
+    view: (v: FirstMountResult) => ({
+      title: `1. first mount, ${v.latency.n} one after another`,
+      errors: v.errors,
+      latencyLabel: 'latency',
+      p50: v.latency.p50,
+      p99: v.latency.p99,
+      errorKinds: v.errorKinds,
+    }),
   },
   {
     key: 'failover',
@@ -408,7 +418,15 @@ const BUDGET_VIEWS: Views = [
   {
     key: 'burst',
     titleWithout: '4. burst',
-    view: (v: BurstResult) => ({ title: `4. burst, ${v.mounts} concurrent mounts`, errors: v.errors, latencyLabel: 'latency', p50: v.latency.p50, p99: v.latency.p99, extra: [{ metric: 'burst wall time (ms)', value: v.wallMs }] }),
+    view: (v: BurstResult) => ({
+      title: `4. burst, ${v.mounts} concurrent mounts`,
+      errors: v.errors,
+      latencyLabel: 'latency',
+      p50: v.latency.p50,
+      p99: v.latency.p99,
+      extra: [{ metric: 'burst wall time (ms)', value: v.wallMs }],
+      errorKinds: v.errorKinds,
+    }),
   },
 ];
 
@@ -447,6 +465,9 @@ function renderBudget(r: BenchResults, goNote: string | undefined): string {
     const cg = cgroupTotals(w.go.cgroups);
     missing(`${titleWithout}, ours`, w.ours, problems);
     if (r.goProvider.available) missing(`${titleWithout}, Go`, w.go, problems);
+    for (const [who, v] of [['ours', vo], ['Go', vg]] as const) {
+      if (v?.errors && v.errorKinds) problems.push(`${titleWithout}, ${who} errors: ${summarizeErrors(v.errorKinds)}`);
+    }
     const label = (vo ?? vg)?.title ?? titleWithout;
     const processes = co?.processes ?? cg?.processes ?? 1;
     rows.push({ metric: `${label}${processes > 1 ? ` (${processes} processes, summed; peak: highest)` : ''}`, ours: undefined, heading: true });
@@ -488,6 +509,16 @@ function renderBudget(r: BenchResults, goNote: string | undefined): string {
     goNote,
     false,
   );
+}
+
+/** Error messages grouped without the pod name (each message names its pod), most frequent first. */
+function summarizeErrors(kinds: Record<string, number>): string {
+  const grouped = new Map<string, number>();
+  for (const [message, n] of Object.entries(kinds)) {
+    const key = message.replace(/pod \S+: /, 'pod <name>: ');
+    grouped.set(key, (grouped.get(key) ?? 0) + n);
+  }
+  return [...grouped].sort((a, b) => b[1] - a[1]).map(([m, n]) => `${n} x "${m}"`).join('; ');
 }
 
 function pairOf(a: number | undefined, b: number | undefined): string | undefined {
