@@ -4,9 +4,10 @@
 #
 #   docker build -t <registry>/secrets-store-csi-driver-provider-aws-ts:<version> .
 #
-# The build stage installs dependencies with npm and bundles the provider into one file, dist/main.js
-# (esbuild; every dependency inlined). The runtime stage is distroless Node.js: node, glibc and CA
-# certificates; no npm, no shell, no package manager, no node_modules. Only the bundle is copied.
+# The build stage installs dependencies with npm and bundles the provider into dist/ (esbuild; every
+# dependency inlined): main.js, the gRPC edge that start-up loads, and dist/chunks/, the code it imports
+# on first use. The runtime stage is distroless Node.js: node, glibc and CA certificates; no npm, no
+# shell, no package manager, no node_modules. Only the bundle is copied.
 #
 # Node's TLS uses its bundled Mozilla CA list; for a private CA (for example a proxy in front of the
 # AWS endpoints) mount the certificate and set NODE_EXTRA_CA_CERTS to its path.
@@ -21,7 +22,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build \
- && test -s dist/main.js && test -s dist/package.json
+ && test -s dist/main.js && test -s dist/package.json && test -d dist/chunks
 
 # Distroless Node.js runtime; its entrypoint is /nodejs/bin/node. The default (not :nonroot) variant
 # runs as root, which the provider needs: like the Go provider it writes secrets into pods' tmpfs
@@ -30,9 +31,9 @@ RUN npm run build \
 # hadolint ignore=DL3006
 FROM gcr.io/distroless/nodejs${NODE_MAJOR}-debian12
 WORKDIR /app
-# The bundle, and the one-line package.json that tells Node it is an ES module (without it Node parses
-# the bundle twice to find out: +10 MiB resident, +35 ms start-up).
-COPY --from=build /src/dist/main.js /src/dist/package.json /app/dist/
+# The bundle (main.js, chunks/), and the one-line package.json that tells Node it is an ES module
+# (without it Node parses the bundle twice to find out: +10 MiB resident, +35 ms start-up).
+COPY --from=build /src/dist/ /app/dist/
 ENV NODE_ENV=production
 # Two malloc arenas instead of one per thread: freed native memory (gRPC buffers, file contents) is
 # reused instead of fragmenting across arenas.

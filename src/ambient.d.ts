@@ -1,7 +1,7 @@
-// esbuild's text loader embeds .proto files into the bundle.
+// The build (scripts/build.mjs) parses each .proto file and embeds protobufjs's JSON form of it.
 declare module '*.proto' {
-  const text: string;
-  export default text;
+  const json: import('protobufjs').INamespace;
+  export default json;
 }
 
 /** Set by the build (scripts/build.mjs) from package.json. */

@@ -4,16 +4,10 @@
 // module-level mutable state. Subcommands: `validate` and `mount`.
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AwsSdkPort } from './aws/sdk-port.js';
-import { PodCredentialsResolver } from './auth/credentials.js';
 import { helpText, parseArgs, UsageError, type Config } from './config.js';
-import { FetchCoalescer } from './fetch/fetch-objects.js';
 import { kubernetesConfigProblem } from './kube/config-check.js';
-import { connectCoreV1, KubeLookups } from './kube/lookups.js';
-import { TokenBucket } from './kube/rate-limiter.js';
 import { createLogger, type Logger } from './log.js';
-import { ParsedObjectsMemo } from './plan/objects-memo.js';
-import { ProviderMetrics } from './metrics.js';
+import type { MountRuntime } from './mount-runtime.js';
 import { bindUnixSocket, createProviderServer, RUNTIME_NAME } from './server/grpc-server.js';
 import { HealthState } from './server/health.js';
 import { createEndpoints, parseListenAddress } from './server/http-endpoints.js';
@@ -22,8 +16,6 @@ import { MountGate } from './server/mount-gate.js';
 const VERSION = typeof __PROVIDER_VERSION__ === 'string' ? __PROVIDER_VERSION__ : '0.0.0-dev';
 /** Linux sun_path is 108 bytes including the terminating NUL. */
 const MAX_SOCKET_PATH_BYTES = 107;
-/** AWS calls in flight at once for one mount. */
-const FETCH_CONCURRENCY = 16;
 /** Owner (root, as the driver runs) only. */
 const SOCKET_MODE = 0o600;
 
@@ -70,32 +62,21 @@ async function serve(config: Config, log: Logger): Promise<number> {
     return 1;
   }
 
-  const metrics = new ProviderMetrics();
   const appId = `${RUNTIME_NAME}:${config.eksAddonVersion || VERSION}`;
-  const aws = new AwsSdkPort(appId);
-  const kube = new KubeLookups(() => connectCoreV1(config.kubeconfig), new TokenBucket(config.qps, config.burst));
-  const credentials = new PodCredentialsResolver(aws, kube, {
-    ipv4: config.podIdentityEndpointIpv4,
-    ipv6: config.podIdentityEndpointIpv6,
-    timeoutMs: config.podIdentityHttpTimeoutMs,
-  });
+  // The mount pipeline is a separate chunk, loaded once the socket serves (see mount-runtime.ts).
+  let runtime: Promise<MountRuntime> | undefined;
+  const loadRuntime = () => {
+    runtime ??= import('./mount-runtime.js').then((m) => m.createMountRuntime(config, appId));
+    return runtime;
+  };
+  let runtimeLoaded = false;
   const health = new HealthState();
   const server = createProviderServer({
     version: VERSION,
     log,
-    metrics,
     gate: new MountGate(config.maxConcurrentMounts),
     health,
-    mountDeps: {
-      envRegion: process.env.AWS_REGION || undefined,
-      kube,
-      credentials,
-      aws,
-      driverWritesSecrets: config.driverWritesSecrets,
-      fetchConcurrency: FETCH_CONCURRENCY,
-      coalescer: new FetchCoalescer(),
-      objectsMemo: new ParsedObjectsMemo(),
-    },
+    runtime: loadRuntime,
   });
 
   await mkdir(config.providerVolume, { recursive: true });
@@ -111,7 +92,20 @@ async function serve(config: Config, log: Logger): Promise<number> {
   await chmod(socketPath, SOCKET_MODE);
   let serving = true;
 
-  const endpoints = config.metricsAddr ? createEndpoints({ socketPath, registry: metrics.registry, ready: () => serving }) : undefined;
+  // Ready (and counted as started) once the mount pipeline is loaded; a load failure is a bug: exit.
+  loadRuntime().then(
+    () => {
+      runtimeLoaded = true;
+      log.info('ready: the mount pipeline is loaded');
+    },
+    (err: unknown) => {
+      log.fatal({ error: String((err as Error)?.stack ?? err) }, 'the mount pipeline failed to load');
+      process.exit(1);
+    },
+  );
+  const endpoints = config.metricsAddr
+    ? createEndpoints({ socketPath, metrics: async () => (await loadRuntime()).metrics.registry, ready: () => serving && runtimeLoaded })
+    : undefined;
   if (endpoints) {
     const { host, port } = parseListenAddress(config.metricsAddr);
     await new Promise<void>((resolve, reject) => {

@@ -1,12 +1,12 @@
 // The container image, as far as it can be checked without a Docker engine: the Dockerfile's shape
-// (build with npm, ship only the single bundle on a distroless Node.js LTS runtime, entrypoint
+// (build with npm, ship only the bundle (main.js and its chunks) on a distroless Node.js LTS runtime, entrypoint
 // dist/main.js, root, no shell), the .dockerignore, and that the bundle it copies runs on its own in a
-// directory holding nothing but that one file (no node_modules). Needs `npm run build` first; fails,
+// directory holding nothing but the bundle (no node_modules). Needs `npm run build` first; fails,
 // never skips, when dist/main.js is missing.
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -99,7 +99,7 @@ describe('Dockerfile', () => {
     assert.equal(copies[0]!.keyword, 'COPY');
     const parts = copies[0]!.args.split(/\s+/);
     assert.equal(parts[0], `--from=${buildStage.name}`);
-    assert.deepEqual(parts.slice(1), ['/src/dist/main.js', '/src/dist/package.json', '/app/dist/']);
+    assert.deepEqual(parts.slice(1), ['/src/dist/', '/app/dist/']);
     const workdir = buildStage.instructions.find((i) => i.keyword === 'WORKDIR');
     assert.equal(workdir?.args, '/src', 'the COPY source path is under the build WORKDIR');
   });
@@ -206,9 +206,9 @@ describe('the bundle the image ships (dist/main.js) runs on its own', () => {
     const appDir = join(dir, 'app');
     mkdirSync(appDir, { recursive: true });
     const copy = join(appDir, 'main.js');
-    copyFileSync(bundlePath, copy);
-    copyFileSync(join(dirname(bundlePath), 'package.json'), join(appDir, 'package.json'));
-    assert.deepEqual(readdirSync(appDir).sort(), ['main.js', 'package.json'], 'the directory holds only what the image ships');
+    cpSync(dirname(bundlePath), appDir, { recursive: true });
+    assert.deepEqual(readdirSync(appDir).sort(), ['chunks', 'main.js', 'package.json'], 'the directory holds only what the image ships');
+    assert.ok(readdirSync(join(appDir, 'chunks')).every((f) => f.endsWith('.js')), 'dist/chunks holds only the bundle\'s chunks');
     assert.deepEqual(JSON.parse(readFileSync(join(appDir, 'package.json'), 'utf8')), { type: 'module' });
     return copy;
   }
@@ -263,6 +263,12 @@ describe('the bundle the image ships (dist/main.js) runs on its own', () => {
       while (!existsSync(socket)) {
         if (child.exitCode !== null) assert.fail(`the provider exited with ${child.exitCode} before serving:\n${output}`);
         if (Date.now() > deadline) assert.fail(`no ${socket} after 20s:\n${output}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      // The mount pipeline is a chunk loaded after the socket serves: it must load from the copy too.
+      while (!output.includes('ready: the mount pipeline is loaded')) {
+        if (child.exitCode !== null) assert.fail(`the provider exited with ${child.exitCode} while loading the mount pipeline:\n${output}`);
+        if (Date.now() > deadline) assert.fail(`the mount pipeline did not load within 20s:\n${output}`);
         await new Promise((r) => setTimeout(r, 100));
       }
     } finally {

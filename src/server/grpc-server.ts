@@ -9,7 +9,8 @@ import type { Logger } from '../log.js';
 import type { ProviderMetrics } from '../metrics.js';
 import type { HealthState } from './health.js';
 import type { MountGate } from './mount-gate.js';
-import { performMount, type MountDeps, type MountResponseMessage } from '../mount.js';
+import type { MountResponseMessage } from '../mount.js';
+import type { MountRuntime } from '../mount-runtime.js';
 import type { MountRequestMessage } from '../plan/request.js';
 import { csiDriverProviderService } from './proto.js';
 import { describeCauses, toGrpcError } from './status.js';
@@ -20,9 +21,9 @@ export const RUNTIME_NAME = 'secrets-store-csi-driver-provider-aws';
 
 export interface ProviderServerOptions {
   version: string;
-  mountDeps: MountDeps;
+  /** The mount pipeline and metrics, loaded after the socket serves (src/mount-runtime.ts). */
+  runtime: () => Promise<MountRuntime>;
   log: Logger;
-  metrics: ProviderMetrics;
   gate: MountGate;
   health: HealthState;
 }
@@ -51,7 +52,7 @@ export function createProviderServer(options: ProviderServerOptions): Server {
 async function handleMount(
   call: ServerUnaryCall<MountRequestMessage, MountResponseMessage>,
   callback: sendUnaryData<MountResponseMessage>,
-  { mountDeps: deps, log, metrics, gate }: ProviderServerOptions,
+  { runtime: loadRuntime, log, gate }: ProviderServerOptions,
 ): Promise<void> {
   const started = performance.now();
   const startedAt = Date.now();
@@ -71,6 +72,8 @@ async function handleMount(
 
   const ctx = createMountContext(controller.signal, deadlineAt, log);
   let release: (() => void) | undefined;
+  // Loaded once, right after start-up (main.ts); a mount that arrives sooner waits for it.
+  const { deps, metrics, performMount } = await loadRuntime();
   metrics.mountStarted();
   try {
     ctx.record.stage = 'waiting in the mount queue';
