@@ -1,9 +1,11 @@
 // The AwsPort (src/aws/port.ts) with the AWS SDK. Clients per service, region
-// and retry policy are shared by every identity: each command carries the pod's
+// and retry policy are shared by every identity: each call carries the pod's
 // credentials. One keep-alive HTTP handler serves them all, with enforced
 // connection and request timeouts. Endpoints, FIPS and the rest of the standard
 // SDK environment (AWS_ENDPOINT_URL_*, AWS_USE_FIPS_ENDPOINT) are resolved by the
 // SDK itself; credentials are always the pod's, never the process's.
+// GetSecretValue and GetParameters, the calls of every mount, take the lean path
+// of json-rpc.ts (the SDK's parts in a fixed chain); STS goes through the SDK client.
 // The SDK packages are imported on first use, here and nowhere else: they are a
 // third of the provider's idle memory, and a node without mounts needs none.
 import { Agent as HttpAgent } from 'node:http';
@@ -15,11 +17,14 @@ import { MalformedResponseError } from '../errors.js';
 import { MAX_AWS_CLIENTS } from '../limits.js';
 import { raceSignal } from '../util/abort.js';
 import { classifyFailure } from './classify.js';
+import { JsonRpcClient, type ServiceClientConfig, type SignerCache } from './json-rpc.js';
 import {
   AgentHttpError, type AwsPort, type CallOptions, type FetchedCredentials, type ParametersOutput, type PodCredentials,
   type RetryPolicy, type RoleCredentialsOutput, type SecretValueOutput, type SignedCallOptions,
 } from './port.js';
 
+/** Pod credentials whose SigV4 signer (with its derived keys) is kept. */
+const MAX_CACHED_SIGNERS = 512;
 /** Time to establish a TCP (and TLS) connection to an AWS endpoint. */
 export const CONNECTION_TIMEOUT_MS = 3_000;
 /** Time from sending one HTTP attempt to its response; AWS answers these calls in milliseconds. */
@@ -37,7 +42,13 @@ function loadSdk() {
     import('@smithy/signature-v4'),
     import('@smithy/core/protocols'),
     import('@smithy/core/serde'),
-  ]).then(([secretsManager, ssm, sts, httpHandler, signatureV4, protocols, serde]) => ({ secretsManager, ssm, sts, httpHandler, signatureV4, protocols, serde }));
+    import('@smithy/core/retry'),
+    import('@smithy/core/endpoints'),
+    import('@aws-sdk/core/client'),
+    import('@aws-sdk/core/httpAuthSchemes'),
+  ]).then(([secretsManager, ssm, sts, httpHandler, signatureV4, protocols, serde, retry, endpoints, awsClient, awsAuth]) => ({
+    secretsManager, ssm, sts, httpHandler, signatureV4, protocols, serde, retry, endpoints, awsClient, awsAuth,
+  }));
 }
 type Sdk = Awaited<ReturnType<typeof loadSdk>>;
 
@@ -57,17 +68,37 @@ export class AwsSdkPort implements AwsPort {
    * (Evicted clients are not destroyed: they share the one request handler.)
    */
   private readonly clients = new LRUCache<string, Promise<SdkClient>>({ max: MAX_AWS_CLIENTS });
+  private readonly rpcClients = new LRUCache<string, Promise<JsonRpcClient>>({ max: MAX_AWS_CLIENTS });
+  /** SigV4 signers per pod credentials: each caches its derived signing keys. */
+  private readonly signers: SignerCache & { cache: LRUCache<string, object> };
 
-  constructor(private readonly appId: string) {}
+  constructor(private readonly appId: string) {
+    const cache = new LRUCache<string, object>({ max: MAX_CACHED_SIGNERS });
+    this.signers = {
+      cache,
+      forCredentials: (credentials, sha256) => {
+        const key = `${credentials.accessKeyId}|${credentials.sessionToken ?? ''}`;
+        let signer = cache.get(key);
+        if (!signer) {
+          signer = new this.loadedSdk!.signatureV4.SignatureV4({ credentials, region: 'us-east-1', service: 'unset', sha256: sha256 as never, uriEscapePath: true });
+          cache.set(key, signer);
+        }
+        return signer;
+      },
+    };
+  }
+
+  private loadedSdk: Sdk | undefined;
 
   async getSecretValue(input: { SecretId: string; VersionId?: string; VersionStage?: string }, call: SignedCallOptions): Promise<SecretValueOutput> {
-    const { secretsManager } = await this.load();
-    return this.sendSigned('secretsmanager', call, new secretsManager.GetSecretValueCommand(input)) as Promise<SecretValueOutput>;
+    const output = (await this.callJsonRpc('secretsmanager', 'GetSecretValue', input, call)) as SecretValueOutput & { SecretBinary?: unknown };
+    // JSON carries blobs as base64; the SDK would decode it to bytes.
+    if (typeof output.SecretBinary === 'string') output.SecretBinary = Buffer.from(output.SecretBinary, 'base64');
+    return output;
   }
 
   async getParameters(input: { Names: string[]; WithDecryption: boolean }, call: SignedCallOptions): Promise<ParametersOutput> {
-    const { ssm } = await this.load();
-    return this.sendSigned('ssm', call, new ssm.GetParametersCommand(input)) as Promise<ParametersOutput>;
+    return (await this.callJsonRpc('ssm', 'GetParameters', input, call)) as ParametersOutput;
   }
 
   async assumeRoleWithWebIdentity(input: { RoleArn: string; RoleSessionName: string; WebIdentityToken: string }, call: CallOptions): Promise<RoleCredentialsOutput> {
@@ -119,8 +150,39 @@ export class AwsSdkPort implements AwsPort {
   }
 
   private load(): Promise<Sdk> {
-    this.sdk ??= loadSdk();
+    this.sdk ??= loadSdk().then((sdk) => (this.loadedSdk = sdk));
     return this.sdk;
+  }
+
+  private async callJsonRpc(service: 'secretsmanager' | 'ssm', operation: string, input: object, call: SignedCallOptions): Promise<Record<string, unknown>> {
+    const { credentials, region } = call;
+    const key = `${service}|${region}|${call.retry.maxAttempts}`;
+    let client = this.rpcClients.get(key);
+    if (!client) {
+      client = this.createRpcClient(service, region, call.retry);
+      this.rpcClients.set(key, client);
+      // A failed set-up (an invalid region for the endpoint rules) is not kept.
+      client.catch(() => this.rpcClients.get(key) === client && this.rpcClients.delete(key));
+    }
+    const identity: AwsCredentialIdentity = {
+      accessKeyId: credentials.accessKeyId,
+      secretAccessKey: credentials.secretAccessKey,
+      ...(credentials.sessionToken && { sessionToken: credentials.sessionToken }),
+      ...(credentials.expiration && { expiration: credentials.expiration }),
+    };
+    return (await client).call(input as Record<string, unknown>, { operation, region, credentials: identity, signal: call.signal, record: call.record });
+  }
+
+  private async createRpcClient(service: 'secretsmanager' | 'ssm', region: string, retry: RetryPolicy): Promise<JsonRpcClient> {
+    const [sdk, http] = await Promise.all([this.load(), this.handler()]);
+    // The service client is built for its resolved configuration only (endpoint, retry
+    // strategy, user agent, hashing); the calls themselves take the lean path.
+    const sdkClient = (await this.client(service, region, retry)) as unknown as { config: ServiceClientConfig };
+    const target =
+      service === 'secretsmanager'
+        ? { signingName: 'secretsmanager', targetPrefix: 'secretsmanager', endpointInstructions: sdk.secretsManager.GetSecretValueCommand }
+        : { signingName: 'ssm', targetPrefix: 'AmazonSSM', endpointInstructions: sdk.ssm.GetParametersCommand };
+    return JsonRpcClient.create(sdk, { ...target, config: sdkClient.config }, http as never, this.signers);
   }
 
   /** One pool of keep-alive sockets shared by every client. */
@@ -138,42 +200,6 @@ export class AwsSdkPort implements AwsPort {
         }),
     );
     return this.requestHandler;
-  }
-
-  /**
-   * Sends a Secrets Manager or SSM command signed with the pod's credentials.
-   * The credentials travel with the command (a per-command middleware sets
-   * them as the request's identity), so clients need not be built per pod.
-   */
-  private async sendSigned(service: 'secretsmanager' | 'ssm', call: SignedCallOptions, command: SdkCommand): Promise<unknown> {
-    const { signatureV4 } = await this.load();
-    const { credentials, region } = call;
-    const identity: AwsCredentialIdentity = {
-      accessKeyId: credentials.accessKeyId,
-      secretAccessKey: credentials.secretAccessKey,
-      ...(credentials.sessionToken && { sessionToken: credentials.sessionToken }),
-      ...(credentials.expiration && { expiration: credentials.expiration }),
-    };
-    (command.middlewareStack as Stack).addRelativeTo(
-      (next, context) => async (args) => {
-        const scheme = (context.__smithy_context as { selectedHttpAuthScheme?: SelectedScheme } | undefined)?.selectedHttpAuthScheme;
-        const properties = scheme?.httpAuthOption.signingProperties;
-        if (!scheme || !properties?.config) throw new Error('no SigV4 auth scheme selected: refusing to send without the pod\'s credentials');
-        scheme.identity = identity;
-        // The SDK's SigV4 signer signs with a SignatureV4 built from the client's
-        // credentials, not the selected identity: hand it one built from the pod's.
-        const base = properties.config;
-        const podConfig = Object.create(base) as SigningConfig;
-        podConfig.signer = async () =>
-          new signatureV4.SignatureV4({ credentials: identity, region, service: base.signingName ?? service, sha256: base.sha256, uriEscapePath: base.signingEscapePath ?? true });
-        properties.config = podConfig;
-        return next(args);
-      },
-      { relation: 'after', toMiddleware: 'httpAuthSchemeMiddleware', name: 'ascpPodCredentials', override: true },
-    );
-    recordAttempts(command, service, service === 'ssm' ? 'GetParameters' : 'GetSecretValue', region, call.record);
-    const client = await this.client(service, region, call.retry);
-    return client.send(command, { abortSignal: call.signal });
   }
 
   private client(service: Service, region: string, retry: RetryPolicy | undefined): Promise<SdkClient> {
@@ -194,11 +220,11 @@ export class AwsSdkPort implements AwsPort {
       userAgentAppId: this.appId,
       ...(retry && { maxAttempts: retry.maxAttempts }),
     };
-    if (service === 'sts') return new sts.STSClient({ ...config, credentials: noProcessCredentials });
-    // Every command carries the pod's credentials (see sendSigned); the SDK resolves this
-    // placeholder first and it is replaced before signing. AWS would reject it.
-    const signed = { ...config, credentials: PLACEHOLDER_IDENTITY };
-    return service === 'secretsmanager' ? new secretsManager.SecretsManagerClient(signed) : new ssm.SSMClient(signed);
+    // STS's AssumeRoleWithWebIdentity is unsigned; Secrets Manager and SSM calls are signed with
+    // the pod's credentials on the lean path (json-rpc.ts). Never the node's own credentials.
+    const guarded = { ...config, credentials: noProcessCredentials };
+    if (service === 'sts') return new sts.STSClient(guarded);
+    return service === 'secretsmanager' ? new secretsManager.SecretsManagerClient(guarded) : new ssm.SSMClient(guarded);
   }
 }
 
@@ -239,20 +265,6 @@ function agentMessage(body: string): string | undefined {
     return undefined;
   }
 }
-
-interface SigningConfig {
-  signer: (authScheme?: unknown) => Promise<unknown>;
-  signingName?: string;
-  signingEscapePath?: boolean;
-  sha256: ConstructorParameters<Sdk['signatureV4']['SignatureV4']>[0]['sha256'];
-}
-
-interface SelectedScheme {
-  identity: unknown;
-  httpAuthOption: { signingProperties?: { config?: SigningConfig } };
-}
-
-const PLACEHOLDER_IDENTITY: AwsCredentialIdentity = { accessKeyId: 'ASCP-NO-POD-CREDENTIALS', secretAccessKey: 'unset' };
 
 /** Guards against the SDK ever signing with the node's own credentials. */
 async function noProcessCredentials(): Promise<AwsCredentialIdentity> {

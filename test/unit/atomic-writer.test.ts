@@ -277,6 +277,16 @@ test('stale temp files are removed from the target and the directories written i
   assert.equal(readFileSync(join(outside, 'linked'), 'utf8'), 'outside');
 });
 
+test('a mount that changes nothing sweeps nothing: stale temp files go with the next write into their directory', async () => {
+  const target = tempDir();
+  await write(target, [file('a', 'one')]);
+  writeFileSync(join(target, '.ascp-tmp-0123456789abcdef'), 'half-written');
+  await write(target, [file('a', 'one')]); // unchanged: no directory is read
+  assert.equal(snapshot(target)['.ascp-tmp-0123456789abcdef'], 'file 644 half-written');
+  await write(target, [file('a', 'two')]);
+  assert.deepEqual(snapshot(target), { a: 'file 644 two' });
+});
+
 test('a temp file this process is writing (a concurrent mount of the same target) is not swept', async () => {
   const target = tempDir();
   let live = '';
