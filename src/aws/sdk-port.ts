@@ -19,6 +19,7 @@ import {
   AgentHttpError, type AwsPort, type CallOptions, type FetchedCredentials, type ParametersOutput, type PodCredentials,
   type RetryPolicy, type RoleCredentialsOutput, type SecretValueOutput, type SignedCallOptions,
 } from './port.js';
+import type { ParametersByPathInput, ParametersByPathOutput } from './port.js';
 
 /** Time to establish a TCP (and TLS) connection to an AWS endpoint. */
 export const CONNECTION_TIMEOUT_MS = 3_000;
@@ -68,6 +69,11 @@ export class AwsSdkPort implements AwsPort {
   async getParameters(input: { Names: string[]; WithDecryption: boolean }, call: SignedCallOptions): Promise<ParametersOutput> {
     const { ssm } = await this.load();
     return this.sendSigned('ssm', call, new ssm.GetParametersCommand(input)) as Promise<ParametersOutput>;
+  }
+
+  async getParametersByPath(input: ParametersByPathInput, call: SignedCallOptions): Promise<ParametersByPathOutput> {
+    const { ssm } = await this.load();
+    return this.sendSigned('ssm', call, new ssm.GetParametersByPathCommand(input), 'GetParametersByPath') as Promise<ParametersByPathOutput>;
   }
 
   async assumeRoleWithWebIdentity(input: { RoleArn: string; RoleSessionName: string; WebIdentityToken: string }, call: CallOptions): Promise<RoleCredentialsOutput> {
@@ -145,7 +151,7 @@ export class AwsSdkPort implements AwsPort {
    * The credentials travel with the command (a per-command middleware sets
    * them as the request's identity), so clients need not be built per pod.
    */
-  private async sendSigned(service: 'secretsmanager' | 'ssm', call: SignedCallOptions, command: SdkCommand): Promise<unknown> {
+  private async sendSigned(service: 'secretsmanager' | 'ssm', call: SignedCallOptions, command: SdkCommand, operation = service === 'ssm' ? 'GetParameters' : 'GetSecretValue'): Promise<unknown> {
     const { signatureV4 } = await this.load();
     const { credentials, region } = call;
     const identity: AwsCredentialIdentity = {
@@ -171,7 +177,7 @@ export class AwsSdkPort implements AwsPort {
       },
       { relation: 'after', toMiddleware: 'httpAuthSchemeMiddleware', name: 'ascpPodCredentials', override: true },
     );
-    recordAttempts(command, service, service === 'ssm' ? 'GetParameters' : 'GetSecretValue', region, call.record);
+    recordAttempts(command, service, operation, region, call.record);
     const client = await this.client(service, region, call.retry);
     return client.send(command, { abortSignal: call.signal });
   }
