@@ -34,10 +34,15 @@ export function jmesPathFiles(document: unknown, fetched: Pick<FetchedObject, 'o
     } catch (err) {
       throw new ValueError(`${where}: ${label} failed: ${(err as Error).message}`);
     }
-    if (result === null || result === undefined) {
+    // The jmespath library also finds inherited JavaScript properties ("constructor" is a function): not in the value.
+    if (result === null || result === undefined || typeof result === 'function') {
       throw new ValueError(`${where}: ${label} matched nothing in the value`);
     }
     const encoding = entry.objectEncoding;
+    if (typeof result === 'string' && !encoding) {
+      reserve(Buffer.byteLength(result, 'utf8'));
+      return { entry, contents: Buffer.from(result, 'utf8') };
+    }
     if (encoding) {
       if (typeof result !== 'string') {
         throw new ValueError(`${where}: ${label} has objectEncoding ${encoding}, which decodes a string, but selected ${kindOf(result)}`);

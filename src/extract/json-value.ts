@@ -29,10 +29,16 @@ export function fileText(value: unknown): { text: string } | { problem: string }
   // JSON numbers are read as doubles (as JMESPath defines them): an integer beyond 2^53 may
   // already differ from what was stored, so it is refused rather than written changed.
   let inexact = false;
+  let foreign = false;
   const text = JSON.stringify(value, (_key, v: unknown) => {
     if (typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v)) inexact = true;
+    // A JMESPath projection can pick up inherited JavaScript properties; JSON.stringify would drop them silently.
+    else if (typeof v === 'function' || typeof v === 'undefined') foreign = true;
     return v;
-  });
+  }) as string | undefined;
+  if (foreign || text === undefined) {
+    return { problem: 'holds something that is not in the JSON value (a JavaScript built-in such as "constructor")' };
+  }
   if (inexact) {
     return { problem: `is or holds an integer beyond 2^53 (${Number.MAX_SAFE_INTEGER}), which a JSON number does not keep exactly; store it as a JSON string` };
   }

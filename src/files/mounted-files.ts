@@ -45,23 +45,26 @@ export function mountedFiles(fetched: readonly FetchedObject[], maxBytes: number
   let byValue: NamedByValue[] | undefined;
   for (const f of fetched) {
     const { object } = f;
-    const where = describeFetched(f);
-    const value = object.objectEncoding ? decoded(f, where) : f.value;
-    const file = { mode: object.mode, version: f.version, objectType: object.objectType };
+    const value = object.objectEncoding ? decoded(f) : f.value;
     take(value.length);
     if (object.parametersByPath) {
       const { name, relativeName } = f.parameter!;
       (byValue ??= []).push({
-        name: relativeName, names: object.parametersByPath, what: `parameter ${quoteName(name)}`, where,
-        owner: `objects[${object.index}] parameter ${quoteName(name)}`, file: { ...file, contents: value },
+        name: relativeName, names: object.parametersByPath, what: `parameter ${quoteName(name)}`, where: describeFetched(f),
+        owner: `objects[${object.index}] parameter ${quoteName(name)}`,
+        file: { mode: object.mode, contents: value, version: f.version, objectType: object.objectType },
       });
       continue;
     }
-    files.push({ path: object.fileName, ...file, contents: value });
+    files.push({ path: object.fileName, mode: object.mode, contents: value, version: f.version, objectType: object.objectType });
     if (object.jmesPath.length === 0 && !object.allKeys) continue;
+    const where = describeFetched(f);
     const document = parseJsonValue(value, where, object.jmesPath.length > 0 ? 'jmesPath' : 'allKeys');
-    for (const { entry, contents } of jmesPathFiles(document, f, take)) files.push({ path: entry.fileName, ...file, mode: entry.mode, contents });
+    for (const { entry, contents } of jmesPathFiles(document, f, take)) {
+      files.push({ path: entry.fileName, mode: entry.mode, contents, version: f.version, objectType: object.objectType });
+    }
     if (object.allKeys) {
+      const file = { mode: object.mode, version: f.version, objectType: object.objectType };
       for (const { key, contents } of allKeysValues(document, f, take)) {
         (byValue ??= []).push({
           name: key, names: object.allKeys, what: `allKeys key ${quoteName(key)}`, where,
@@ -74,14 +77,14 @@ export function mountedFiles(fetched: readonly FetchedObject[], maxBytes: number
 }
 
 /** The object's value decoded (objectEncoding); a parameter below a path is named in the error. */
-function decoded(f: FetchedObject, where: string): Buffer {
+function decoded(f: FetchedObject): Buffer {
   const encoding = f.object.objectEncoding!;
   try {
     return decodeValue(f.value, encoding);
   } catch (err) {
     if (!(err instanceof DecodeProblem)) throw err;
     const whose = f.parameter ? `the value of parameter ${quoteName(f.parameter.name)}` : 'the value';
-    throw new ValueError(`${where}: objectEncoding ${encoding}: ${whose} is not valid ${encoding}: ${err.message}`);
+    throw new ValueError(`${describeFetched(f)}: objectEncoding ${encoding}: ${whose} is not valid ${encoding}: ${err.message}`);
   }
 }
 

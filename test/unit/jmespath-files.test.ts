@@ -62,6 +62,10 @@ test('a value that is not JSON, a selection that is missing or null: errors name
   rejects(JSON.stringify({ password: SECRET_VALUE }), 'user', /jmesPath path "user" \(objectAlias "alias-1"\) matched nothing in the value$/);
   rejects(JSON.stringify({ password: null, x: SECRET_VALUE }), 'password', /jmesPath path "password" \(objectAlias "alias-1"\) matched nothing in the value$/);
   rejects(JSON.stringify({ a: SECRET_VALUE }), 'a[?', /jmesPath path "a\[\?" \(objectAlias "alias-1"\) failed: /);
+  // The jmespath library also finds inherited JavaScript properties: they are not in the value.
+  rejects(JSON.stringify({ a: SECRET_VALUE }), 'constructor', /jmesPath path "constructor" \(objectAlias "alias-1"\) matched nothing in the value$/);
+  rejects(JSON.stringify({ a: SECRET_VALUE }), '{x: a, y: toString}', /selected an object that holds something that is not in the JSON value \(a JavaScript built-in such as "constructor"\)$/);
+  rejects(JSON.stringify({ a: SECRET_VALUE }), '[a, constructor]', /selected an array that holds something that is not in the JSON value/);
 });
 
 test('numbers and booleans are written as their JSON text, objects and arrays as compact JSON', () => {
