@@ -67,6 +67,7 @@ function value(text: string, name: string, labels: Record<string, string> = {}):
 test('metrics move as mounts happen, with bounded labels and no secret or pod names', async () => {
   await createSecret(e2e.env, 'us-east-1', 'metrics/db', JSON.stringify({ user: 'METRIC-SECRET' }));
   await putParameter(e2e.env, 'us-east-1', '/metrics/param', 'v');
+  for (let i = 0; i < 11; i++) await putParameter(e2e.env, 'us-east-1', `/metrics/tree/p${i}`, 'v');
   const before = await scrape();
   const pod = createPod(e2e.env);
   const request = mountRequest(e2e.env, {
@@ -76,6 +77,7 @@ test('metrics move as mounts happen, with bounded labels and no secret or pod na
       objects: objectsYaml([
         { objectName: 'metrics/db', objectType: 'secretsmanager', jmesPath: [{ path: 'user', objectAlias: 'user' }] },
         { objectName: '/metrics/param', objectType: 'ssmparameter' },
+        { objectName: '/metrics/tree', objectType: 'ssmparameter', parametersByPath: 'true' },
       ]),
     },
   });
@@ -91,12 +93,13 @@ test('metrics move as mounts happen, with bounded labels and no secret or pod na
   assert.equal(value(after, 'ascp_mounts_in_flight'), 0);
   assert.equal(delta('ascp_aws_requests_total', { service: 'secretsmanager', operation: 'GetSecretValue', region: 'us-east-1', outcome: 'ok' }), 2);
   assert.equal(delta('ascp_aws_requests_total', { service: 'ssm', operation: 'GetParameters', outcome: 'ok' }), 2);
+  assert.equal(delta('ascp_aws_requests_total', { service: 'ssm', operation: 'GetParametersByPath', outcome: 'ok' }), 4, 'two pages per mount, each recorded as its own operation');
   assert.equal(delta('ascp_aws_requests_total', { service: 'sts', operation: 'AssumeRoleWithWebIdentity', outcome: 'ok' }), 1);
   assert.equal(delta('ascp_credential_requests_total', { auth_mode: 'irsa', source: 'fetched' }), 1);
   assert.equal(delta('ascp_credential_requests_total', { auth_mode: 'irsa', source: 'cache' }), 1);
   assert.equal(delta('ascp_kubernetes_requests_total', { resource: 'serviceaccounts', outcome: 'ok' }), 1, 'the role annotation is cached');
   assert.equal(delta('ascp_objects_mounted_total', { object_type: 'secretsmanager' }), 4);
-  assert.equal(delta('ascp_objects_mounted_total', { object_type: 'ssmparameter' }), 2);
+  assert.equal(delta('ascp_objects_mounted_total', { object_type: 'ssmparameter' }), 2 + 2 * 11);
   assert.ok(delta('ascp_mounted_bytes_total') > 0);
   assert.match(after, /ascp_mounts_total\{[^}]*provider="aws"[^}]*os_type="linux"/);
   for (const leaked of ['METRIC-SECRET', 'metrics/db', pod.name, pod.namespace + '"']) assert.ok(!after.includes(leaked), `${leaked} in /metrics`);
