@@ -12,7 +12,7 @@ export const MAX_DRIVER_RESPONSE_BYTES = 4 * 1024 * 1024;
  * still fits the chart's 100Mi.
  */
 export const MAX_MOUNT_BYTES = 8 * 1024 * 1024;
-/** Files one mount may write (objects plus their jmesPath entries). */
+/** Files one mount may write (objects, their jmesPath entries, allKeys keys and parameters below a path). */
 export const MAX_MOUNT_FILES = 1000;
 /** The request's attributes JSON (the SecretProviderClass parameters, pod info and tokens). */
 export const MAX_ATTRIBUTES_BYTES = 512 * 1024;
@@ -49,3 +49,10 @@ export const MAX_AWS_CLIENTS = 32;
  * whole message before we see it, so this bounds memory per request.
  */
 export const MAX_GRPC_RECEIVE_BYTES = 1536 * 1024;
+/**
+ * Parameters one parametersByPath object may mount: GetParametersByPath returns at most 10 per
+ * call and its pages are sequential, so 200 parameters are 20 calls on every mount and rotation.
+ */
+export const MAX_PARAMETERS_BY_PATH = 200;
+/** Pages read for one path: SSM may return short (even empty) pages, so twice the pages the bound needs. */
+export const MAX_PARAMETERS_BY_PATH_PAGES = 2 * (MAX_PARAMETERS_BY_PATH / 10);

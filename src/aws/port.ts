@@ -52,6 +52,19 @@ export interface ParametersOutput {
   InvalidParameters?: string[];
 }
 
+export interface ParametersByPathInput {
+  Path: string;
+  Recursive: boolean;
+  WithDecryption: boolean;
+  MaxResults: number;
+  NextToken?: string;
+}
+
+export interface ParametersByPathOutput {
+  Parameters?: ParameterOutput[];
+  NextToken?: string;
+}
+
 export interface RoleCredentialsOutput {
   Credentials?: { AccessKeyId?: string; SecretAccessKey?: string; SessionToken?: string; Expiration?: Date };
 }
@@ -59,6 +72,8 @@ export interface RoleCredentialsOutput {
 export interface AwsPort {
   getSecretValue(input: { SecretId: string; VersionId?: string; VersionStage?: string }, call: SignedCallOptions): Promise<SecretValueOutput>;
   getParameters(input: { Names: string[]; WithDecryption: boolean }, call: SignedCallOptions): Promise<ParametersOutput>;
+  /** One page of SSM GetParametersByPath. */
+  getParametersByPath(input: ParametersByPathInput, call: SignedCallOptions): Promise<ParametersByPathOutput>;
   /** Unsigned: the web identity token is the credential. */
   assumeRoleWithWebIdentity(input: { RoleArn: string; RoleSessionName: string; WebIdentityToken: string }, call: CallOptions): Promise<RoleCredentialsOutput>;
   /** One GET of the Pod Identity agent; rejects with AgentHttpError for a non-200 answer. */

@@ -4,7 +4,7 @@
 // connection and request timeouts. Endpoints, FIPS and the rest of the standard
 // SDK environment (AWS_ENDPOINT_URL_*, AWS_USE_FIPS_ENDPOINT) are resolved by the
 // SDK itself; credentials are always the pod's, never the process's.
-// GetSecretValue and GetParameters, the calls of every mount, take the lean path
+// GetSecretValue, GetParameters and GetParametersByPath take the lean path
 // of json-rpc.ts (the SDK's parts in a fixed chain); STS goes through the SDK client.
 // The SDK packages are imported on first use, here and nowhere else: they are a
 // third of the provider's idle memory, and a node without mounts needs none.
@@ -22,6 +22,7 @@ import {
   AgentHttpError, type AwsPort, type CallOptions, type FetchedCredentials, type ParametersOutput, type PodCredentials,
   type RetryPolicy, type RoleCredentialsOutput, type SecretValueOutput, type SignedCallOptions,
 } from './port.js';
+import type { ParametersByPathInput, ParametersByPathOutput } from './port.js';
 
 /** Pod credentials whose SigV4 signer (with its derived keys) is kept. */
 const MAX_CACHED_SIGNERS = 512;
@@ -99,6 +100,10 @@ export class AwsSdkPort implements AwsPort {
 
   async getParameters(input: { Names: string[]; WithDecryption: boolean }, call: SignedCallOptions): Promise<ParametersOutput> {
     return (await this.callJsonRpc('ssm', 'GetParameters', input, call)) as ParametersOutput;
+  }
+
+  async getParametersByPath(input: ParametersByPathInput, call: SignedCallOptions): Promise<ParametersByPathOutput> {
+    return (await this.callJsonRpc('ssm', 'GetParametersByPath', input, call)) as ParametersByPathOutput;
   }
 
   async assumeRoleWithWebIdentity(input: { RoleArn: string; RoleSessionName: string; WebIdentityToken: string }, call: CallOptions): Promise<RoleCredentialsOutput> {

@@ -1,5 +1,6 @@
 // Fetches every object of a mount plan, concurrently with a bound: Secrets
-// Manager objects one call each, SSM parameters in batches of 10, each call in
+// Manager objects one call each, SSM parameters in batches of 10, SSM paths page
+// by page (src/fetch/ssm-path.ts), each call in
 // the primary and (when configured) the failover region. Nothing is written
 // until everything is fetched.
 import type { AwsPort, PodCredentials, RetryPolicy } from '../aws/port.js';
@@ -13,16 +14,20 @@ import { MOUNT_RETRY, retryTransient } from '../util/retry.js';
 import { withFailover } from './failover.js';
 import { getSecretValue } from './secrets-manager.js';
 import { getParameters, selectorOf, SSM_BATCH_SIZE, type ParameterRequest } from './ssm.js';
+import { getParametersByPath, type PathParameter } from './ssm-path.js';
 import type { FetchedValue } from './types.js';
 
 export interface FetchedObject extends FetchedValue {
   object: ObjectPlan;
+  /** One parameter below a parametersByPath object's path (such an object yields one per parameter). */
+  parameter?: { name: string; relativeName: string };
 }
 
 /** Long-lived: shares identical in-flight calls between concurrent mounts of one identity. */
 export class FetchCoalescer {
   readonly secrets = new InFlight<FetchedValue>();
   readonly parameters = new InFlight<FetchedValue[]>();
+  readonly paths = new InFlight<PathParameter[]>();
 }
 
 export interface FetchOptions {
@@ -49,7 +54,8 @@ export async function fetchObjects(
   const rounds = { ...MOUNT_RETRY, attempts: failover ? 3 : 2 };
 
   const secrets = plan.objects.filter((o) => o.objectType === 'secretsmanager');
-  const parameters = plan.objects.filter((o) => o.objectType === 'ssmparameter');
+  const parameters = plan.objects.filter((o) => o.objectType === 'ssmparameter' && !o.parametersByPath);
+  const paths = plan.objects.filter((o) => o.parametersByPath);
   const batches = ssmBatches(parameters);
 
   // Identical calls of the same identity in flight at once are made once.
@@ -66,6 +72,11 @@ export async function fetchObjects(
     const requests = batch.map((o) => selection(o, inFailover));
     return (s: AbortSignal) =>
       coalescer.parameters.run(JSON.stringify([scope, region, requests]), (shared) => getParameters(port, requests, call(region, shared)), s);
+  };
+  const pathCall = (region: string, object: ObjectPlan, inFailover: boolean) => {
+    const request = { path: selection(object, inFailover).name, recursive: object.parametersByPath!.recursive };
+    return (s: AbortSignal) =>
+      coalescer.paths.run(JSON.stringify([scope, region, request]), (shared) => getParametersByPath(port, request, call(region, shared)), s);
   };
   const failedOver = (what: string, service: 'secretsmanager' | 'ssm') => {
     ctx.record.failover(service);
@@ -105,6 +116,18 @@ export async function fetchObjects(
       account(outcome.value);
       if (outcome.usedFailover) failedOver(`parameters ${batch.map((o) => `"${o.objectName}"`).join(', ')}`, 'ssm');
       return outcome.value.map((value, i) => ({ object: batch[i]!, ...value }));
+    }),
+    ...paths.map((object): Task => async () => {
+      const outcome = await retryTransient(
+        () => withFailover(pathCall(primary, object, false), failover ? pathCall(failover, object, true) : undefined, signal),
+        ctx,
+        rounds,
+      ).catch((err) => {
+        throw describe(err, object);
+      });
+      account(outcome.value);
+      if (outcome.usedFailover) failedOver(`parameters under path "${object.objectName}"`, 'ssm');
+      return outcome.value.map(({ name, relativeName, ...value }) => ({ object, ...value, parameter: { name, relativeName } }));
     }),
   ];
 

@@ -6,6 +6,7 @@
 // credential or AWS call. The memo of parsed plans is src/plan/objects-memo.ts.
 import jmespath from 'jmespath';
 import { Lexer, LineCounter, Parser, parseDocument, visit } from 'yaml';
+import { parseGoBool } from '../config.js';
 import { ObjectSpecError } from '../errors.js';
 import { editDistance } from '../util/edit-distance.js';
 import {
@@ -14,11 +15,24 @@ import {
 
 export type ObjectType = 'secretsmanager' | 'ssmparameter';
 
+/** How a value is decoded before it is written; `utf-8` (as is) is the default and is not recorded. */
+export type ObjectEncoding = 'base64' | 'hex';
+const OBJECT_ENCODINGS = ['utf-8', 'base64', 'hex'];
+
 export interface JmesPathPlan {
   path: string;
   objectAlias: string;
   fileName: string;
   mode: number;
+  objectEncoding?: ObjectEncoding;
+}
+
+/**
+ * How a name known only when the value arrives (a JSON key, a parameter's name below its path)
+ * becomes a file name: `/` replaced by `translation`, or kept when it is undefined.
+ */
+export interface DynamicNames {
+  translation: string | undefined;
 }
 
 export interface FailoverObjectPlan {
@@ -35,11 +49,17 @@ export interface ObjectPlan {
   objectAlias?: string;
   objectVersion?: string;
   objectVersionLabel?: string;
-  /** Path of the mounted file relative to the target directory. */
+  /** Path of the mounted file relative to the target directory; '' with parametersByPath (no file of its own). */
   fileName: string;
   mode: number;
   jmesPath: JmesPathPlan[];
   failoverObject?: FailoverObjectPlan;
+  /** Decoding of the value (before jmesPath and allKeys read it). */
+  objectEncoding?: ObjectEncoding;
+  /** Every top-level key of the JSON value is also a file. */
+  allKeys?: DynamicNames;
+  /** objectName is an SSM path: every parameter below it is a file. */
+  parametersByPath?: DynamicNames & { recursive: boolean };
 }
 
 export interface ObjectsContext {
@@ -99,8 +119,11 @@ export function findObjectProblems(text: string | undefined, ctx: ObjectsContext
   return problems.sort((a, b) => (a.index ?? -1) - (b.index ?? -1));
 }
 
-const KNOWN_OBJECT_FIELDS = ['objectName', 'objectType', 'objectAlias', 'objectVersion', 'objectVersionLabel', 'filePermission', 'jmesPath', 'failoverObject'];
-const KNOWN_JMESPATH_FIELDS = ['path', 'objectAlias', 'filePermission'];
+const KNOWN_OBJECT_FIELDS = [
+  'objectName', 'objectType', 'objectAlias', 'objectVersion', 'objectVersionLabel', 'filePermission', 'jmesPath', 'failoverObject',
+  'objectEncoding', 'allKeys', 'parametersByPath', 'recursive',
+];
+const KNOWN_JMESPATH_FIELDS = ['path', 'objectAlias', 'filePermission', 'objectEncoding'];
 const KNOWN_FAILOVER_FIELDS = ['objectName', 'objectVersion', 'objectVersionLabel'];
 
 /**
@@ -321,8 +344,40 @@ function planObject(value: unknown, index: number, ctx: ObjectsContext, sink?: (
   const mode = must(() => parseFilePermission(str(raw, 'filePermission', index), ctx.defaultMode, index, 'filePermission'));
   if (objectName !== undefined) must(() => checkNameIsSafe(objectName, index, 'objectName'));
   if (objectAlias) must(() => checkNameIsSafe(objectAlias, index, 'objectAlias'));
+
+  // Fields of our own (not in the Go provider): absent, they change nothing above or below.
+  const objectEncoding = must(() => parseEncoding(str(raw, 'objectEncoding', index), index, 'objectEncoding'));
+  const allKeys = must(() => parseFlag(raw, 'allKeys', index));
+  const byPath = must(() => parseFlag(raw, 'parametersByPath', index));
+  const recursive = must(() => parseFlag(raw, 'recursive', index));
+  if (recursive && !byPath) {
+    must(() => {
+      throw new ObjectSpecError(index, 'recursive', 'applies only with parametersByPath: "true"');
+    });
+  }
+  if (byPath && objectName !== undefined) {
+    const conflicts: Array<[string, unknown]> = [
+      ['objectAlias', objectAlias], ['objectVersion', objectVersion], ['objectVersionLabel', objectVersionLabel],
+      ['jmesPath', (() => { const j = lookup(raw, 'jmesPath'); return Array.isArray(j) && j.length > 0; })()], ['allKeys', allKeys],
+    ];
+    if (objectType !== undefined && objectType !== 'ssmparameter') {
+      must(() => {
+        throw new ObjectSpecError(index, 'parametersByPath', `is only for SSM parameters; "${objectName}" is a ${objectType} object`);
+      });
+    }
+    must(() => checkParameterPath(objectName, index, 'objectName'));
+    for (const [field, set] of conflicts) {
+      if (!set) continue;
+      must(() => {
+        throw new ObjectSpecError(index, field, `cannot be used with parametersByPath (path "${objectName}": each parameter below it is a file named after the parameter, with its own version)`);
+      });
+    }
+  }
+
   const nameForFile = objectAlias ?? objectName;
-  const fileName = nameForFile === undefined ? undefined : must(() => toFileName(nameForFile, ctx.translation, index, objectAlias ? 'objectAlias' : 'objectName'));
+  const fileName = byPath
+    ? ''
+    : nameForFile === undefined ? undefined : must(() => toFileName(nameForFile, ctx.translation, index, objectAlias ? 'objectAlias' : 'objectName'));
 
   const entries = must(() => list(raw, 'jmesPath', index)) ?? [];
   const jmesPath = entries.map((entry, i): JmesPathPlan | undefined => {
@@ -351,14 +406,15 @@ function planObject(value: unknown, index: number, ctx: ObjectsContext, sink?: (
     if (alias !== undefined) must(() => checkNameIsSafe(alias, index, `${field}objectAlias`));
     const entryFile = alias === undefined ? undefined : must(() => toFileName(alias, ctx.translation, index, `${field}objectAlias`));
     const entryMode = must(() => parseFilePermission(str(entry, 'filePermission', index, field), mode ?? ctx.defaultMode, index, `${field}filePermission`));
+    const entryEncoding = must(() => parseEncoding(str(entry, 'objectEncoding', index, field), index, `${field}objectEncoding`));
     if (path === undefined || alias === undefined || entryFile === undefined || entryMode === undefined) return undefined;
-    return { path, objectAlias: alias, fileName: entryFile, mode: entryMode };
+    return { path, objectAlias: alias, fileName: entryFile, mode: entryMode, ...(entryEncoding && { objectEncoding: entryEncoding }) };
   });
 
   const failoverObject =
     objectName === undefined || objectType === undefined
       ? undefined
-      : must(() => planFailoverObject(raw, index, ctx, { objectName, declaredType, objectType, objectAlias, objectVersion }));
+      : must(() => planFailoverObject(raw, index, ctx, { objectName, declaredType, objectType, objectAlias, objectVersion, byPath: byPath === true }));
 
   if (failed || objectName === undefined || objectType === undefined || fileName === undefined || mode === undefined) return undefined;
   return {
@@ -367,14 +423,41 @@ function planObject(value: unknown, index: number, ctx: ObjectsContext, sink?: (
     ...(objectVersion && { objectVersion }),
     ...(objectVersionLabel && { objectVersionLabel }),
     ...(failoverObject && { failoverObject }),
+    ...(objectEncoding && { objectEncoding }),
+    ...(allKeys && { allKeys: { translation: ctx.translation } }),
+    ...(byPath && { parametersByPath: { translation: ctx.translation, recursive: recursive === true } }),
   };
+}
+
+/** A boolean field in Go's spellings (like usePodIdentity); absent or empty: false. */
+function parseFlag(raw: Raw, name: string, index: number): boolean {
+  const text = str(raw, name, index);
+  if (text === undefined) return false;
+  const value = parseGoBool(text);
+  if (value === undefined) throw new ObjectSpecError(index, name, `"${text.slice(0, 40)}" must be "true" or "false"`);
+  return value;
+}
+
+/** utf-8 (the default: written as is), base64 or hex, in any case. */
+function parseEncoding(value: string | undefined, index: number, field: string): ObjectEncoding | undefined {
+  const lower = value?.toLowerCase();
+  if (lower === undefined || lower === 'utf-8') return undefined;
+  if (lower === 'base64' || lower === 'hex') return lower;
+  throw new ObjectSpecError(index, field, `"${value!.slice(0, 40)}" is not an encoding the provider decodes (use ${OBJECT_ENCODINGS.join(', ')})`);
+}
+
+/** GetParametersByPath takes a hierarchy path, never an ARN or a plain name. */
+function checkParameterPath(path: string, index: number, field: string): void {
+  if (!path.startsWith('/')) {
+    throw new ObjectSpecError(index, field, `"${path}" must be a parameter path starting with "/" when parametersByPath is set`);
+  }
 }
 
 function planFailoverObject(
   raw: Raw,
   index: number,
   ctx: ObjectsContext,
-  primary: { objectName: string; declaredType?: string | undefined; objectType: ObjectType; objectAlias?: string | undefined; objectVersion?: string | undefined },
+  primary: { objectName: string; declaredType?: string | undefined; objectType: ObjectType; objectAlias?: string | undefined; objectVersion?: string | undefined; byPath: boolean },
 ): FailoverObjectPlan | undefined {
   let value = lookup(raw, 'failoverObject');
   if (value === undefined || value === '') return undefined;
@@ -386,7 +469,8 @@ function planFailoverObject(
   const entry = asMap(value, index, 'failoverObject');
   const objectName = str(entry, 'objectName', index, 'failoverObject.');
   if (!objectName) throw new ObjectSpecError(index, 'failoverObject.objectName', 'is required');
-  if (!primary.objectAlias) {
+  // A path's files are named after the parameters below it, the same in both regions: no alias needed.
+  if (!primary.objectAlias && !primary.byPath) {
     throw new ObjectSpecError(index, 'objectAlias', `is required for "${primary.objectName}" because it has a failoverObject`);
   }
   if (!ctx.failoverRegion) {
@@ -400,6 +484,10 @@ function planFailoverObject(
   const objectVersionLabel = str(entry, 'objectVersionLabel', index, 'failoverObject.');
   if (type === 'ssmparameter' && objectVersion && objectVersionLabel) {
     throw new ObjectSpecError(index, 'failoverObject.objectVersion', `SSM parameter "${objectName}" cannot specify both objectVersion and objectVersionLabel`);
+  }
+  if (primary.byPath) {
+    checkParameterPath(objectName, index, 'failoverObject.objectName');
+    if (objectVersionLabel) throw new ObjectSpecError(index, 'failoverObject.objectVersionLabel', 'cannot be used with parametersByPath');
   }
   if ((objectVersion ?? '') !== (primary.objectVersion ?? '')) {
     throw new ObjectSpecError(index, 'failoverObject.objectVersion', `must equal the primary objectVersion of "${primary.objectName}"`);
@@ -485,10 +573,15 @@ function checkNameIsSafe(name: string, index: number, field: string): void {
 
 /** objectAlias or objectName -> the file's path relative to the target dir. */
 function toFileName(name: string, translation: string | undefined, index: number, field: string): string {
-  const fileName = translation !== undefined ? name.replaceAll('/', translation) : name.replace(/^\/+/, '');
+  const fileName = translateName(name, translation);
   const problem = fileNameProblem(fileName);
   if (problem) throw new ObjectSpecError(index, field, `"${name}" cannot be used as a file name: ${problem}`);
   return fileName;
+}
+
+/** pathTranslation: "/" replaced by the character; off, a leading "/" is dropped and the others make directories. */
+function translateName(name: string, translation: string | undefined): string {
+  return translation !== undefined ? name.replaceAll('/', translation) : name.replace(/^\/+/, '');
 }
 
 /** The driver's rules for a file path (relative, clean, bounded). */
@@ -505,30 +598,47 @@ export function fileNameProblem(fileName: string): string | undefined {
 
 // ---- duplicates and collisions across objects ----
 
-function checkUniqueness(plans: ObjectPlan[], report: (problem: ObjectSpecError) => void): void {
-  const objectKeys = new Set<string>();
-  const aliases = new Map<string, number>();
-  const files = new Map<string, string>();
-  // With pathTranslation off a name may hold directories: "a" and "a/b" cannot both exist.
-  const directories = new Set<string>();
+/**
+ * File names of one mount and the directories they need: with pathTranslation off a name may
+ * hold directories, and "a" and "a/b" cannot both exist. Also used when a mount's names
+ * from values (allKeys, parametersByPath) are known (src/files/mounted-files.ts).
+ */
+export class FileNameClaims {
+  private readonly files = new Map<string, string>();
+  private readonly directories = new Set<string>();
 
-  const claimFile = (fileName: string, owner: string, index: number, field: string) => {
-    const previous = files.get(fileName);
-    if (previous !== undefined) {
-      return report(new ObjectSpecError(index, field, `file name "${fileName}" is already used by ${previous}`));
-    }
-    if (directories.has(fileName)) {
-      return report(new ObjectSpecError(index, field, `file name "${fileName}" is also a directory of another object's file`));
-    }
+  /** Claims `fileName` for `owner`; returns the problem (completing "file name "x" ...") instead when it cannot. */
+  claim(fileName: string, owner: string): string | undefined {
+    const previous = this.files.get(fileName);
+    if (previous !== undefined) return `is already used by ${previous}`;
+    if (this.directories.has(fileName)) return "is also a directory of another object's file";
     const parts = fileName.split('/');
     for (let i = 1; i < parts.length; i++) {
       const dir = parts.slice(0, i).join('/');
-      if (files.has(dir)) {
-        return report(new ObjectSpecError(index, field, `file name "${fileName}" needs directory "${dir}", which is ${files.get(dir)}'s file`));
-      }
+      if (this.files.has(dir)) return `needs directory "${dir}", which is ${this.files.get(dir)}'s file`;
     }
-    for (let i = 1; i < parts.length; i++) directories.add(parts.slice(0, i).join('/'));
-    files.set(fileName, owner);
+    for (let i = 1; i < parts.length; i++) this.directories.add(parts.slice(0, i).join('/'));
+    this.files.set(fileName, owner);
+    return undefined;
+  }
+}
+
+/** A name from a value (a JSON key, a parameter's name below its path) as a file name, or the problem with it. */
+export function dynamicFileName(name: string, names: DynamicNames): { fileName: string } | { problem: string } {
+  if (name.includes('\0')) return { problem: 'it contains a NUL character' };
+  const fileName = translateName(name, names.translation);
+  const problem = fileNameProblem(fileName);
+  return problem ? { problem } : { fileName };
+}
+
+function checkUniqueness(plans: ObjectPlan[], report: (problem: ObjectSpecError) => void): void {
+  const objectKeys = new Set<string>();
+  const aliases = new Map<string, number>();
+  const files = new FileNameClaims();
+
+  const claimFile = (fileName: string, owner: string, index: number, field: string) => {
+    const problem = files.claim(fileName, owner);
+    if (problem) report(new ObjectSpecError(index, field, `file name "${fileName}" ${problem}`));
   };
   const claimAlias = (alias: string, index: number, field: string) => {
     if (aliases.has(alias)) {
@@ -538,14 +648,16 @@ function checkUniqueness(plans: ObjectPlan[], report: (problem: ObjectSpecError)
   };
 
   for (const p of plans) {
-    const key = JSON.stringify([p.objectName, p.objectAlias ?? '', p.objectVersionLabel ?? '']);
+    // A path and a parameter of the same name are different objects.
+    const key = JSON.stringify([p.objectName, p.objectAlias ?? '', p.objectVersionLabel ?? '', p.parametersByPath ? 'path' : '']);
     if (objectKeys.has(key)) {
       report(new ObjectSpecError(p.index, 'objectName', `"${p.objectName}" is listed twice; give each an objectAlias or a different objectVersionLabel`));
       continue;
     }
     objectKeys.add(key);
     if (p.objectAlias) claimAlias(p.objectAlias, p.index, 'objectAlias');
-    claimFile(p.fileName, `objects[${p.index}] ("${p.objectName}")`, p.index, p.objectAlias ? 'objectAlias' : 'objectName');
+    // A path's files are known only when its parameters are (src/files/mounted-files.ts checks them).
+    if (!p.parametersByPath) claimFile(p.fileName, `objects[${p.index}] ("${p.objectName}")`, p.index, p.objectAlias ? 'objectAlias' : 'objectName');
     p.jmesPath.forEach((j, i) => {
       claimAlias(j.objectAlias, p.index, `jmesPath[${i}].objectAlias`);
       claimFile(j.fileName, `objects[${p.index}].jmesPath[${i}]`, p.index, `jmesPath[${i}].objectAlias`);

@@ -143,16 +143,16 @@ test('Secrets Manager: a missing secret is NOT_FOUND naming the object, index an
   });
 });
 
-test('jmesPath: nested paths and quoted keys; non-JSON and non-string results name path and alias', async () => {
-  await createSecret(e2e.env, 'us-east-1', 'json', JSON.stringify({ 'db-host': 'h', nested: { port: 5432, user: 'u' }, list: ['a'] }));
+test('jmesPath: nested paths and quoted keys; non-JSON, missing and null results name path and alias', async () => {
+  await createSecret(e2e.env, 'us-east-1', 'json', `{"db-host": "h", "nested": {"port": 5432, "user": "u", "gone": null, "id": 12345678901234567890}, "list": ["a"]}`);
   await createSecret(e2e.env, 'us-east-1', 'notjson', 'plain text hunter2');
   const { files } = await mount([{ objectName: 'json', objectType: 'secretsmanager', jmesPath: [{ path: '"db-host"', objectAlias: 'host' }, { path: 'nested.user', objectAlias: 'user' }] }]);
   assert.equal(files.host!.contents, 'h');
   assert.equal(files.user!.contents, 'u');
 
   const cases: Array<[Record<string, unknown>, RegExp]> = [
-    [{ objectName: 'json', objectType: 'secretsmanager', jmesPath: [{ path: 'nested.port', objectAlias: 'port' }] }, /jmesPath path "nested.port" \(objectAlias "port"\) must select a string, but selected a number/],
-    [{ objectName: 'json', objectType: 'secretsmanager', jmesPath: [{ path: 'nested', objectAlias: 'n' }] }, /selected an object/],
+    [{ objectName: 'json', objectType: 'secretsmanager', jmesPath: [{ path: 'nested.gone', objectAlias: 'gone' }] }, /jmesPath path "nested.gone" \(objectAlias "gone"\) matched nothing/],
+    [{ objectName: 'json', objectType: 'secretsmanager', jmesPath: [{ path: 'nested', objectAlias: 'n' }] }, /jmesPath path "nested" \(objectAlias "n"\) selected an object that is or holds an integer beyond 2\^53/],
     [{ objectName: 'json', objectType: 'secretsmanager', jmesPath: [{ path: 'absent', objectAlias: 'a' }] }, /jmesPath path "absent" \(objectAlias "a"\) matched nothing/],
     [{ objectName: 'notjson', objectType: 'secretsmanager', jmesPath: [{ path: 'x', objectAlias: 'x' }] }, /objects\[0\] "notjson" \(region us-east-1\): jmesPath is set but the value is not valid JSON/],
   ];

@@ -67,6 +67,7 @@ function value(text: string, name: string, labels: Record<string, string> = {}):
 test('metrics move as mounts happen, with bounded labels and no secret or pod names', async () => {
   await createSecret(e2e.env, 'us-east-1', 'metrics/db', JSON.stringify({ user: 'METRIC-SECRET' }));
   await putParameter(e2e.env, 'us-east-1', '/metrics/param', 'v');
+  for (let i = 0; i < 11; i++) await putParameter(e2e.env, 'us-east-1', `/metrics/tree/p${i}`, 'v');
   const before = await scrape();
   const pod = createPod(e2e.env);
   const request = mountRequest(e2e.env, {
@@ -76,6 +77,7 @@ test('metrics move as mounts happen, with bounded labels and no secret or pod na
       objects: objectsYaml([
         { objectName: 'metrics/db', objectType: 'secretsmanager', jmesPath: [{ path: 'user', objectAlias: 'user' }] },
         { objectName: '/metrics/param', objectType: 'ssmparameter' },
+        { objectName: '/metrics/tree', objectType: 'ssmparameter', parametersByPath: 'true' },
       ]),
     },
   });
@@ -91,12 +93,13 @@ test('metrics move as mounts happen, with bounded labels and no secret or pod na
   assert.equal(value(after, 'ascp_mounts_in_flight'), 0);
   assert.equal(delta('ascp_aws_requests_total', { service: 'secretsmanager', operation: 'GetSecretValue', region: 'us-east-1', outcome: 'ok' }), 2);
   assert.equal(delta('ascp_aws_requests_total', { service: 'ssm', operation: 'GetParameters', outcome: 'ok' }), 2);
+  assert.equal(delta('ascp_aws_requests_total', { service: 'ssm', operation: 'GetParametersByPath', outcome: 'ok' }), 4, 'two pages per mount, each recorded as its own operation');
   assert.equal(delta('ascp_aws_requests_total', { service: 'sts', operation: 'AssumeRoleWithWebIdentity', outcome: 'ok' }), 1);
   assert.equal(delta('ascp_credential_requests_total', { auth_mode: 'irsa', source: 'fetched' }), 1);
   assert.equal(delta('ascp_credential_requests_total', { auth_mode: 'irsa', source: 'cache' }), 1);
   assert.equal(delta('ascp_kubernetes_requests_total', { resource: 'serviceaccounts', outcome: 'ok' }), 1, 'the role annotation is cached');
   assert.equal(delta('ascp_objects_mounted_total', { object_type: 'secretsmanager' }), 4);
-  assert.equal(delta('ascp_objects_mounted_total', { object_type: 'ssmparameter' }), 2);
+  assert.equal(delta('ascp_objects_mounted_total', { object_type: 'ssmparameter' }), 2 + 2 * 11);
   assert.ok(delta('ascp_mounted_bytes_total') > 0);
   assert.match(after, /ascp_mounts_total\{[^}]*provider="aws"[^}]*os_type="linux"/);
   for (const leaked of ['METRIC-SECRET', 'metrics/db', pod.name, pod.namespace + '"']) assert.ok(!after.includes(leaked), `${leaked} in /metrics`);
@@ -238,9 +241,10 @@ test('validate: every problem with file, object index and field; other kinds ski
     /2 SecretProviderClasses checked, 5 errors, 0 warnings/,
   ]) assert.match(bad.stdout, expected);
   assert.doesNotMatch(bad.stdout, /ignored|SecretProviderClass fine/);
-  const good = await run(['validate', ...['IRSA', 'PodIdentity', 'JMESPath', 'Failover', 'SSM'].map((n) => `examples/ExampleSecretProviderClass-${n}.yaml`)]);
+  const examples = ['IRSA', 'PodIdentity', 'JMESPath', 'Failover', 'SSM', 'JMESPathJSON', 'AllKeys', 'Encoding', 'SSMPath'];
+  const good = await run(['validate', '--strict', ...examples.map((n) => `examples/ExampleSecretProviderClass-${n}.yaml`)]);
   assert.equal(good.code, 0, good.stdout);
-  assert.match(good.stdout, /5 SecretProviderClasses checked, 0 errors, 0 warnings/);
+  assert.match(good.stdout, /9 SecretProviderClasses checked, 0 errors, 0 warnings/);
   assert.equal((await run(['validate'])).code, 2);
 });
 
@@ -262,6 +266,32 @@ test('mount subcommand: one mount with the default AWS credential chain, files l
   const noRegion = await run(['mount', '--spc', spc, '--target', target], env);
   assert.equal(noRegion.code, 1);
   assert.match(noRegion.stderr, /no region: set the region parameter, --region or AWS_REGION/);
+});
+
+test('mount subcommand: allKeys, objectEncoding and parametersByPath, with the server\'s rules and messages', async () => {
+  await createSecret(e2e.env, 'eu-central-1', 'cli/json', JSON.stringify({ user: 'u', port: 5432 }));
+  await createSecret(e2e.env, 'eu-central-1', 'cli/ks', Buffer.from('KEYSTORE').toString('base64'));
+  for (let i = 0; i < 11; i++) await putParameter(e2e.env, 'eu-central-1', `/cli/p${i}`, `v${i}`);
+  const dir = targetDir();
+  const spc = join(dir, 'spc.yaml');
+  const objects = [
+    '      - {objectName: cli/json, objectType: secretsmanager, objectAlias: json, allKeys: true}',
+    '      - {objectName: cli/ks, objectType: secretsmanager, objectAlias: ks, objectEncoding: base64}',
+    '      - {objectName: /cli, objectType: ssmparameter, parametersByPath: true}',
+  ];
+  writeFileSync(spc, `apiVersion: secrets-store.csi.x-k8s.io/v1\nkind: SecretProviderClass\nmetadata: {name: cli}\nspec:\n  provider: aws\n  parameters:\n    objects: |\n${objects.join('\n')}\n`);
+  const env = { AWS_ACCESS_KEY_ID: 'AKIAWORKSTATION00000', AWS_SECRET_ACCESS_KEY: 'x', AWS_ENDPOINT_URL: e2e.env.moto.url };
+  const target = join(dir, 'out');
+  const r = await run(['mount', '--spc', spc, '--target', target, '--region', 'eu-central-1'], env);
+  assert.equal(r.code, 0, r.stderr);
+  const tree = readTree(target);
+  assert.equal(Object.keys(tree).length, 2 + 2 + 11);
+  assert.deepEqual([tree.user?.contents, tree.port?.contents, tree.ks?.contents, tree.p10?.contents], ['u', '5432', 'KEYSTORE', 'v10']);
+  assert.match(r.stdout, /wrote 15 files/);
+  writeFileSync(spc, readFileSync(spc, 'utf8').replace('allKeys: true', 'allKeys: sure'));
+  const bad = await run(['validate', spc]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stdout, /error: objects\[0\] allKeys: "sure" must be "true" or "false"/);
 });
 
 test('start-up: --version and -h answer and exit 0; without a Kubernetes configuration the provider refuses to start, saying how to fix it', async () => {

@@ -1,6 +1,8 @@
 // Mounts a SecretProviderClass manifest end to end against moto: seeds a
 // placeholder value for every object it names (JSON with the keys its
-// jmesPath entries read), rewrites example ARNs to moto's real ones, and
+// jmesPath entries read, some keys for allKeys, encoded as its objectEncoding
+// decodes it, parameters below a parametersByPath path), rewrites example ARNs
+// to moto's real ones, and
 // sends the Mount the driver would send. Used by `npm run demo` and the
 // examples test.
 import { readFileSync } from 'node:fs';
@@ -43,7 +45,9 @@ export async function mountSpc(env: TestEnvironment, client: ProviderClient, spc
   for (const o of objects) {
     const name = String(o.objectName ?? '');
     const type = String(o.objectType ?? (name.startsWith('arn:aws:ssm:') ? 'ssmparameter' : 'secretsmanager'));
-    const keys = (Array.isArray(o.jmesPath) ? (o.jmesPath as Array<{ path?: unknown }>) : []).map((j) => j?.path).filter((p): p is string => typeof p === 'string');
+    const keys = (Array.isArray(o.jmesPath) ? (o.jmesPath as Array<{ path?: unknown; objectEncoding?: unknown }>) : [])
+      .filter((j) => typeof j?.path === 'string')
+      .map((j) => ({ path: j.path as string, encoding: typeof j.objectEncoding === 'string' ? j.objectEncoding : undefined }));
     const targets: Array<[string, string]> = [[name, region]];
     const failover = (Array.isArray(o.failoverObject) ? o.failoverObject[0] : o.failoverObject) as { objectName?: string } | undefined;
     if (parameters.failoverRegion) targets.push([failover?.objectName ?? name, parameters.failoverRegion]);
@@ -63,12 +67,31 @@ export async function mountSpc(env: TestEnvironment, client: ProviderClient, spc
   return { name: spc.metadata?.name ?? '', target, response: await client.mount(request) };
 }
 
+/** Values whose types a placeholder cannot guess (examples/ExampleSecretProviderClass-JMESPathJSON.yaml). */
+const SAMPLE_VALUES: Record<string, string> = {
+  MyAppConfig: '{"db": {"host": "db.internal", "port": 5432, "tls": true}, "replicas": ["r1", "r2"], "pool": {"min": 1, "max": 10}}',
+};
+
+/** Parameters seeded below a parametersByPath path: more than one page of GetParametersByPath. */
+const PATH_PARAMETERS = 12;
+
 /** Creates the object in moto (once) and returns the name or ARN to mount it by. */
-async function seed(env: TestEnvironment, type: string, name: string, region: string, jsonKeys: string[], o: Record<string, unknown>): Promise<string> {
+async function seed(env: TestEnvironment, type: string, name: string, region: string, jsonKeys: JsonKey[], o: Record<string, unknown>): Promise<string> {
   const arn = name.startsWith('arn:') ? name.split(':') : undefined;
   // An example ARN names a secret "secret:Name-AbCdEf" or a parameter "parameter/name".
   const plainName = arn ? arn.slice(5).join(':').replace(/^secret:/, '').replace(/-[A-Za-z0-9]{6}$/, '').replace(/^parameter/, '') : name;
-  const value = jsonKeys.length ? JSON.stringify(valueFor(jsonKeys)) : `demo value of ${plainName} in ${region}`;
+  const allKeys = ['true', 'True', 'TRUE', '1', 't', 'T'].includes(String(o.allKeys));
+  let value = SAMPLE_VALUES[plainName]
+    ?? (jsonKeys.length || allKeys ? JSON.stringify({ ...(allKeys && { username: 'demo-username', password: 'demo-password', port: 5432 }), ...valueFor(jsonKeys) }) : `demo value of ${plainName} in ${region}`);
+  const encoding = String(o.objectEncoding ?? '').toLowerCase();
+  if (encoding === 'base64' || encoding === 'hex') value = Buffer.from(value).toString(encoding);
+  if (type === 'ssmparameter' && String(o.parametersByPath ?? '') !== '' && String(o.parametersByPath) !== 'false') {
+    const base = plainName.replace(/\/$/, '');
+    const names = Array.from({ length: PATH_PARAMETERS }, (_, i) => `${base}/demo-${i}`);
+    if (String(o.recursive ?? '') === 'true') names.push(`${base}/nested/demo`);
+    for (const n of names) await env.ssm(region).send(new PutParameterCommand({ Name: n, Value: value, Type: 'SecureString', Overwrite: true }));
+    return name;
+  }
   if (type === 'ssmparameter') {
     // Enough versions for an objectVersion selector, and the label an objectVersionLabel asks for.
     const versions = Math.max(1, Number(o.objectVersion) || 1);
@@ -87,14 +110,22 @@ async function seed(env: TestEnvironment, type: string, name: string, region: st
   return arn ? (out?.ARN ?? name) : name;
 }
 
-/** {"a": {"b": "..."}} for path "a.b", so each jmesPath selects a string. */
-function valueFor(paths: string[]): Record<string, unknown> {
+interface JsonKey {
+  path: string;
+  /** The entry's objectEncoding: the placeholder is stored encoded. */
+  encoding: string | undefined;
+}
+
+/** {"a": {"b": "..."}} for path "a.b", so each jmesPath selects a string (encoded as its entry decodes it). */
+function valueFor(paths: JsonKey[]): Record<string, unknown> {
   const root: Record<string, unknown> = {};
-  for (const path of paths) {
+  for (const { path, encoding } of paths) {
     const parts = path.split('.').map((p) => p.replace(/^"|"$/g, ''));
     let node = root;
+    const leaf = `demo-${parts.join('-')}`;
+    const enc = encoding?.toLowerCase();
     parts.forEach((part, i) => {
-      if (i === parts.length - 1) node[part] = `demo-${parts.join('-')}`;
+      if (i === parts.length - 1) node[part] = enc === 'base64' || enc === 'hex' ? Buffer.from(leaf).toString(enc) : leaf;
       else node = (node[part] ??= {}) as Record<string, unknown>;
     });
   }

@@ -40,6 +40,9 @@ function fakePort(byRegion: Record<string, Answer | Answer[]>) {
     async getParameters(): Promise<ParametersOutput> {
       throw new Error('not scripted');
     },
+    async getParametersByPath() {
+      throw new Error('not scripted');
+    },
     async assumeRoleWithWebIdentity() {
       throw new Error('not scripted');
     },

@@ -31,6 +31,13 @@ const regressions: { name: string; target: string; input: unknown; repeat: numbe
     input: objects(`x: ${'}'.repeat(20_000)} #${'a'.repeat(200_000)}`),
     repeat: 1,
   },
+  {
+    // Found when non-string results became files: the jmespath library returns the inherited Object constructor.
+    name: 'the path "constructor" selected a function, whose JSON text is undefined (TypeError)',
+    target: 'jmespath',
+    input: { document: '{"__proto__": {"a": "x"}}', paths: ['constructor', 'a'] },
+    repeat: 1,
+  },
 ];
 
 for (const { name, target, input, repeat } of regressions) {

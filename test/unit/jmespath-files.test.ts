@@ -57,15 +57,51 @@ const rejects = (value: string, path: string, pattern: RegExp) =>
     return true;
   });
 
-test('a value that is not JSON, a selection that is missing or not a string: errors name object, path and alias, never the value', () => {
+test('a value that is not JSON, a selection that is missing or null: errors name object, path and alias, never the value', () => {
   rejects(`password=${SECRET_VALUE}`, 'password', /jmesPath is set but the value is not valid JSON$/);
   rejects(JSON.stringify({ password: SECRET_VALUE }), 'user', /jmesPath path "user" \(objectAlias "alias-1"\) matched nothing in the value$/);
-  rejects(JSON.stringify({ password: null, x: SECRET_VALUE }), 'password', /matched nothing in the value$/);
-  rejects(JSON.stringify({ port: 5432, x: SECRET_VALUE }), 'port', /jmesPath path "port" \(objectAlias "alias-1"\) must select a string, but selected a number$/);
-  rejects(JSON.stringify({ on: true, x: SECRET_VALUE }), 'on', /must select a string, but selected a boolean$/);
-  rejects(JSON.stringify({ list: [SECRET_VALUE], x: 1 }), 'list', /must select a string, but selected an array$/);
-  rejects(JSON.stringify({ obj: { p: SECRET_VALUE } }), 'obj', /must select a string, but selected an object$/);
+  rejects(JSON.stringify({ password: null, x: SECRET_VALUE }), 'password', /jmesPath path "password" \(objectAlias "alias-1"\) matched nothing in the value$/);
   rejects(JSON.stringify({ a: SECRET_VALUE }), 'a[?', /jmesPath path "a\[\?" \(objectAlias "alias-1"\) failed: /);
+  // The jmespath library also finds inherited JavaScript properties: they are not in the value.
+  rejects(JSON.stringify({ a: SECRET_VALUE }), 'constructor', /jmesPath path "constructor" \(objectAlias "alias-1"\) matched nothing in the value$/);
+  rejects(JSON.stringify({ a: SECRET_VALUE }), '{x: a, y: toString}', /selected an object that holds something that is not in the JSON value \(a JavaScript built-in such as "constructor"\)$/);
+  rejects(JSON.stringify({ a: SECRET_VALUE }), '[a, constructor]', /selected an array that holds something that is not in the JSON value/);
+});
+
+test('numbers and booleans are written as their JSON text, objects and arrays as compact JSON', () => {
+  const value = '{ "port": 5432, "ratio": 0.25, "small": -1.5e-7, "on": true, "off": false, "list": [1, "a", null], "obj": { "host": "db", "n": { "m": [] } } }';
+  const paths = ['port', 'ratio', 'small', 'on', 'off', 'list', 'obj', 'length(list)', '[port, on]'];
+  const out = extractJmesPath(fetched(value, paths.map((path, i) => ({ path, objectAlias: `a${i}` }))));
+  assert.deepEqual(out.map((e) => text(e.contents)), ['5432', '0.25', '-1.5e-7', 'true', 'false', '[1,"a",null]', '{"host":"db","n":{"m":[]}}', '3', '[5432,true]']);
+});
+
+test('an integer beyond 2^53, alone or inside the selection, is refused rather than written changed', () => {
+  const big = '{"id": 12345678901234567890, "ids": {"a": [9007199254740993]}, "ok": 9007199254740991, "x": "' + SECRET_VALUE + '"}';
+  rejects(big, 'id', /jmesPath path "id" \(objectAlias "alias-1"\) selected a number that is or holds an integer beyond 2\^53 \(9007199254740991\), which a JSON number does not keep exactly; store it as a JSON string$/);
+  rejects(big, 'ids', /selected an object that is or holds an integer beyond 2\^53/);
+  const [ok] = extractJmesPath(fetched(big, [{ path: 'ok', objectAlias: 'ok' }]));
+  assert.equal(text(ok!.contents), '9007199254740991');
+});
+
+test('a jmesPath entry with objectEncoding decodes the string it selects; a non-string or invalid text fails naming path and alias', () => {
+  const bytes = Buffer.from([0, 1, 2, 0xfe, 0xff, 0x80]);
+  const value = JSON.stringify({ b64: bytes.toString('base64'), hex: bytes.toString('hex'), plain: 'x', n: 1, bad: `${SECRET_VALUE}!` });
+  const out = extractJmesPath(fetched(value, [
+    { path: 'b64', objectAlias: 'b', objectEncoding: 'base64' },
+    { path: 'hex', objectAlias: 'h', objectEncoding: 'hex' },
+    { path: 'plain', objectAlias: 'p' },
+  ]));
+  assert.deepEqual(out.map((e) => e.contents), [bytes, bytes, Buffer.from('x')]);
+  const rejectsEncoded = (path: string, encoding: 'base64' | 'hex', pattern: RegExp) =>
+    assert.throws(() => extractJmesPath(fetched(value, [{ path, objectAlias: 'alias-1', objectEncoding: encoding }])), (err) => {
+      assert.ok(err instanceof ValueError);
+      assert.match(err.message, pattern);
+      assert.ok(!err.message.includes(SECRET_VALUE));
+      return true;
+    });
+  rejectsEncoded('n', 'base64', /^objects\[3\] "db-creds" \(region eu-west-1\): jmesPath path "n" \(objectAlias "alias-1"\) has objectEncoding base64, which decodes a string, but selected a number$/);
+  rejectsEncoded('bad', 'base64', /jmesPath path "bad" \(objectAlias "alias-1"\) selected a string that is not valid base64 \(objectEncoding\): character 5 is not in the base64 alphabet/);
+  rejectsEncoded('bad', 'hex', /selected a string that is not valid hex \(objectEncoding\): character 1 is not a hex digit/);
 });
 
 test('an empty string is a value (an empty file)', () => {

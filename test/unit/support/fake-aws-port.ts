@@ -1,7 +1,10 @@
 // An AwsPort whose answers a test scripts: each method runs the test's handler,
 // or rejects when the test did not expect that call. Every call is recorded with
 // its input and region, so tests can assert what was asked of AWS.
-import type { AwsPort, CallOptions, FetchedCredentials, ParametersOutput, PodCredentials, RoleCredentialsOutput, SecretValueOutput, SignedCallOptions } from '../../../src/aws/port.js';
+import type {
+  AwsPort, CallOptions, FetchedCredentials, ParametersByPathInput, ParametersByPathOutput, ParametersOutput, PodCredentials, RoleCredentialsOutput,
+  SecretValueOutput, SignedCallOptions,
+} from '../../../src/aws/port.js';
 
 export interface PortCall {
   method: keyof AwsPort;
@@ -12,6 +15,7 @@ export interface PortCall {
 export interface PortHandlers {
   getSecretValue?: (input: Parameters<AwsPort['getSecretValue']>[0], call: SignedCallOptions) => Promise<SecretValueOutput>;
   getParameters?: (input: Parameters<AwsPort['getParameters']>[0], call: SignedCallOptions) => Promise<ParametersOutput>;
+  getParametersByPath?: (input: ParametersByPathInput, call: SignedCallOptions) => Promise<ParametersByPathOutput>;
   assumeRoleWithWebIdentity?: (input: Parameters<AwsPort['assumeRoleWithWebIdentity']>[0], call: CallOptions) => Promise<RoleCredentialsOutput>;
   getAgentCredentials?: (endpoint: string, token: string) => Promise<FetchedCredentials>;
 }
@@ -34,6 +38,11 @@ export class FakeAwsPort implements AwsPort {
   async getParameters(input: Parameters<AwsPort['getParameters']>[0], call: SignedCallOptions): Promise<ParametersOutput> {
     this.calls.push({ method: 'getParameters', input, region: call.region });
     return this.handler('getParameters')(input, call);
+  }
+
+  async getParametersByPath(input: ParametersByPathInput, call: SignedCallOptions): Promise<ParametersByPathOutput> {
+    this.calls.push({ method: 'getParametersByPath', input, region: call.region });
+    return this.handler('getParametersByPath')(input, call);
   }
 
   async assumeRoleWithWebIdentity(input: Parameters<AwsPort['assumeRoleWithWebIdentity']>[0], call: CallOptions): Promise<RoleCredentialsOutput> {
