@@ -16,7 +16,7 @@ import { MAX_AWS_CLIENTS } from '../limits.js';
 import { raceSignal } from '../util/abort.js';
 import { classifyFailure } from './classify.js';
 import {
-  AgentHttpError, type AwsPort, type CallOptions, type FetchedCredentials, type ParametersOutput, type PodCredentials,
+  AgentHttpError, type AssumeRoleInput, type AwsPort, type CallOptions, type FetchedCredentials, type ParametersOutput, type PodCredentials,
   type RetryPolicy, type RoleCredentialsOutput, type SecretValueOutput, type SignedCallOptions,
 } from './port.js';
 
@@ -76,6 +76,12 @@ export class AwsSdkPort implements AwsPort {
     recordAttempts(command, 'sts', 'AssumeRoleWithWebIdentity', call.region, call.record);
     const client = await this.client('sts', call.region, undefined);
     return client.send(command, { abortSignal: call.signal }) as Promise<RoleCredentialsOutput>;
+  }
+
+  /** STS AssumeRole signed with the pod's credentials, like the Secrets Manager and SSM calls. */
+  async assumeRole(input: AssumeRoleInput, call: SignedCallOptions): Promise<RoleCredentialsOutput> {
+    const { sts } = await this.load();
+    return this.sendSigned('sts', call, new sts.AssumeRoleCommand(input), 'AssumeRole') as Promise<RoleCredentialsOutput>;
   }
 
   /**
@@ -145,7 +151,7 @@ export class AwsSdkPort implements AwsPort {
    * The credentials travel with the command (a per-command middleware sets
    * them as the request's identity), so clients need not be built per pod.
    */
-  private async sendSigned(service: 'secretsmanager' | 'ssm', call: SignedCallOptions, command: SdkCommand): Promise<unknown> {
+  private async sendSigned(service: Service, call: SignedCallOptions, command: SdkCommand, operation?: string): Promise<unknown> {
     const { signatureV4 } = await this.load();
     const { credentials, region } = call;
     const identity: AwsCredentialIdentity = {
@@ -171,7 +177,7 @@ export class AwsSdkPort implements AwsPort {
       },
       { relation: 'after', toMiddleware: 'httpAuthSchemeMiddleware', name: 'ascpPodCredentials', override: true },
     );
-    recordAttempts(command, service, service === 'ssm' ? 'GetParameters' : 'GetSecretValue', region, call.record);
+    recordAttempts(command, service, operation ?? (service === 'ssm' ? 'GetParameters' : 'GetSecretValue'), region, call.record);
     const client = await this.client(service, region, call.retry);
     return client.send(command, { abortSignal: call.signal });
   }
@@ -194,10 +200,12 @@ export class AwsSdkPort implements AwsPort {
       userAgentAppId: this.appId,
       ...(retry && { maxAttempts: retry.maxAttempts }),
     };
-    if (service === 'sts') return new sts.STSClient({ ...config, credentials: noProcessCredentials });
+    // Unsigned STS (web identity) is the only client built without a retry policy.
+    if (service === 'sts' && !retry) return new sts.STSClient({ ...config, credentials: noProcessCredentials });
     // Every command carries the pod's credentials (see sendSigned); the SDK resolves this
     // placeholder first and it is replaced before signing. AWS would reject it.
     const signed = { ...config, credentials: PLACEHOLDER_IDENTITY };
+    if (service === 'sts') return new sts.STSClient(signed);
     return service === 'secretsmanager' ? new secretsManager.SecretsManagerClient(signed) : new ssm.SSMClient(signed);
   }
 }
