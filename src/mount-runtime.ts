@@ -29,6 +29,7 @@ export function createMountRuntime(config: Config, appId: string): MountRuntime 
     ipv4: config.podIdentityEndpointIpv4,
     ipv6: config.podIdentityEndpointIpv6,
     timeoutMs: config.podIdentityHttpTimeoutMs,
+    waitMs: config.podIdentityAgentWaitMs,
   });
   return {
     metrics: new ProviderMetrics(),

@@ -14,11 +14,11 @@ import type { AssumeRolePlan } from '../plan/assume-role.js';
 import type { AuthPlan, Regions } from '../plan/request.js';
 import { assumeRole } from './assume-role.js';
 import { assumeRoleWithWebIdentity } from './irsa.js';
-import { fetchPodIdentityCredentials, type PodIdentityEndpoints } from './pod-identity.js';
+import { DEFAULT_AGENT_WAIT_MS, fetchPodIdentityCredentials, type PodIdentityEndpoints } from './pod-identity.js';
 
 /** Stop using credentials this long before they expire. */
 const REFRESH_MARGIN_MS = 5 * 60_000;
-/** Upper bound for one shared credential load, whoever is waiting for it. */
+/** Upper bound for one shared credential load, whoever is waiting for it (longer while the agent may be starting). */
 const LOAD_TIMEOUT_MS = 30_000;
 
 export class PodCredentialsResolver {
@@ -40,18 +40,19 @@ export class PodCredentialsResolver {
    */
   async resolve(auth: AuthPlan, regions: Regions, ctx: MountContext, role?: RoleToAssume): Promise<PodCredentials> {
     const own = await this.podIdentitySource(auth, regions, ctx);
-    if (!role) return this.cached(own.identityKey, auth.token.expiresAt, ctx, own.load);
+    if (!role) return this.cached(own.identityKey, auth.token.expiresAt, ctx, own.load, own.loadTimeoutMs);
     // Keyed by the pod's identity and everything STS is asked: the pod's own credentials are
     // only loaded (or taken from the cache) when the role's session is not cached.
     const { plan, sessionName } = role;
     const identityKey = `assume-role:${hash(own.identityKey, plan.roleArn, plan.externalId ?? '', String(plan.durationSeconds ?? ''), sessionName)}`;
-    return this.cached(identityKey, auth.token.expiresAt, ctx, async (shared) => {
+    const load = async (shared: AbortSignal) => {
       // Waited for under the shared signal: this load may outlive the mount that started it.
-      const credentials = await this.cached(own.identityKey, auth.token.expiresAt, ctx, own.load, shared);
+      const credentials = await this.cached(own.identityKey, auth.token.expiresAt, ctx, own.load, own.loadTimeoutMs, shared);
       return this.withRegionFallback('AssumeRole', regions, ctx, (region) =>
         assumeRole(this.port, plan, sessionName, credentials, { region, signal: shared, record: ctx.record }),
       );
-    });
+    };
+    return this.cached(identityKey, auth.token.expiresAt, ctx, load, own.loadTimeoutMs + LOAD_TIMEOUT_MS);
   }
 
   /** The cache key of the pod's own identity and how to load its credentials. */
@@ -60,14 +61,18 @@ export class PodCredentialsResolver {
       const roleArn = await this.kube.roleArn(auth.namespace, auth.serviceAccount, ctx);
       return {
         identityKey: `irsa:${hash(roleArn, auth.token.token)}`,
+        loadTimeoutMs: LOAD_TIMEOUT_MS,
         load: (shared: AbortSignal) =>
           this.withRegionFallback('AssumeRoleWithWebIdentity', regions, ctx, (region) =>
             assumeRoleWithWebIdentity(this.port, roleArn, auth.token.token, { region, signal: shared, record: ctx.record }),
           ),
       };
     }
+    // The agent may not be listening yet: its wait, plus one last round over both endpoints.
+    const { waitMs = DEFAULT_AGENT_WAIT_MS, timeoutMs } = this.podIdentity;
     return {
       identityKey: `pod-identity:${hash(auth.token.token)}`,
+      loadTimeoutMs: Math.max(LOAD_TIMEOUT_MS, waitMs + 2 * timeoutMs + 1_000),
       load: (shared: AbortSignal) =>
         fetchPodIdentityCredentials(this.port, this.podIdentity, auth.addressPreference, auth.token.token, regions.primary, shared, ctx),
     };
@@ -82,6 +87,7 @@ export class PodCredentialsResolver {
     tokenExpiresAt: number | undefined,
     ctx: MountContext,
     load: (shared: AbortSignal) => Promise<FetchedCredentials>,
+    loadTimeoutMs: number,
     waitSignal: AbortSignal = ctx.signal,
   ) {
     let loaded = false; // only the mount whose load runs fetched; the others were served from the cache
@@ -90,7 +96,7 @@ export class PodCredentialsResolver {
         identityKey,
         async (shared) => {
           loaded = true;
-          const c = await load(AbortSignal.any([shared, AbortSignal.timeout(LOAD_TIMEOUT_MS)]));
+          const c = await load(AbortSignal.any([shared, AbortSignal.timeout(loadTimeoutMs)]));
           return { value: { ...c, identityKey }, expiresAt: cacheUntil(c, tokenExpiresAt, Date.now()) };
         },
         waitSignal,
