@@ -22,6 +22,8 @@ export interface Config {
   metricsAddr: string;
   shutdownTimeoutMs: number;
   maxConcurrentMounts: number;
+  /** Post a Warning event on a pod whose remount (rotation) failed. */
+  emitEvents: boolean;
 }
 
 export type FlagKind = 'string' | 'bool' | 'int' | 'duration';
@@ -49,6 +51,7 @@ const FLAGS: readonly FlagSpec[] = [
   { name: 'metrics-addr', kind: 'string', default: ':8989', help: 'Address for /metrics, /healthz and /readyz (empty disables)' },
   { name: 'shutdown-timeout', kind: 'duration', default: '25s', help: 'On SIGTERM, how long in-flight mounts may take before the provider exits anyway' },
   { name: 'max-concurrent-mounts', kind: 'int', default: '32', help: 'Mounts served at once; more wait in a queue' },
+  { name: 'emit-events', kind: 'bool', default: 'false', help: 'Post a Warning event (SecretRotationFailed) on a pod when a remount of its volume fails (needs create on events)' },
   { name: 'log-level', kind: 'string', default: 'info', help: 'Log level: trace, debug, info, warn, error, fatal or silent' },
   { name: 'help', kind: 'bool', default: 'false', help: 'Print this help and exit (also -h)' },
   { name: 'version', kind: 'bool', default: 'false', help: 'Print the version and exit' },
@@ -172,6 +175,7 @@ export function parseArgs(argv: readonly string[], specs: readonly FlagSpec[] = 
       metricsAddr: get('metrics-addr'),
       shutdownTimeoutMs: shutdownTimeout,
       maxConcurrentMounts,
+      emitEvents: bool('emit-events'),
     },
     help: bool('help'),
     version: specs.some((f) => f.name === 'version') && bool('version'),
