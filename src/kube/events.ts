@@ -1,8 +1,8 @@
 // Warning Events on pods (--emit-events): the Event object, and posting it through
 // @kubernetes/client-node's KubeConfig (its authentication and TLS) to the core/v1 events API,
 // rate limited with the other Kubernetes requests. Like the reads in lookups.ts we send the one
-// request ourselves instead of loading the generated CoreV1Api: its models add about 4 MB to the
-// bundle and 6 MiB to every provider's idle memory, enabled or not (measured with esbuild and RSS).
+// request ourselves instead of loading the generated CoreV1Api: its models are 4 MB of code and
+// about 15 MiB of resident memory once loaded (measured), for one POST under a 100Mi limit.
 import { hostname } from 'node:os';
 import type { CoreV1Event } from '@kubernetes/client-node';
 import { KubernetesError } from '../errors.js';

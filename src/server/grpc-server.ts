@@ -81,7 +81,7 @@ async function handleMount(
     const response = await performMount(call.request ?? {}, deps, ctx);
     report(ctx, metrics, (performance.now() - started) / 1000, undefined);
     callback(null, response);
-    if (ctx.record.pod) rotationEvents?.mounted(ctx.record.pod.uid, call.request.target_path ?? '');
+    if (ctx.record.pod) rotationEvents?.mounted(ctx.record.pod.uid, call.request?.target_path ?? '');
   } catch (thrown) {
     const err = controller.signal.aborted ? asDeadlineFailure(thrown, controller.signal.reason, ctx.record.stage) : thrown;
     const pod = ctx.record.pod;
