@@ -12,6 +12,8 @@ export interface Config {
   eksAddonVersion: string;
   /** Pod Identity agent HTTP timeout in ms. */
   podIdentityHttpTimeoutMs: number;
+  /** How long a mount keeps trying a Pod Identity agent that is not answering yet, in ms. */
+  podIdentityAgentWaitMs: number;
   kubeconfig: string;
   podIdentityEndpointIpv4: string;
   podIdentityEndpointIpv6: string;
@@ -20,6 +22,8 @@ export interface Config {
   metricsAddr: string;
   shutdownTimeoutMs: number;
   maxConcurrentMounts: number;
+  /** Post a Warning event on a pod whose remount (rotation) failed. */
+  emitEvents: boolean;
 }
 
 export type FlagKind = 'string' | 'bool' | 'int' | 'duration';
@@ -40,12 +44,14 @@ const FLAGS: readonly FlagSpec[] = [
   { name: 'burst', kind: 'int', default: '10', help: 'Maximum burst of queries to the Kubernetes API server' },
   { name: 'eks-addon-version', kind: 'string', default: '', help: 'EKS add-on version, reported in the AWS user agent' },
   { name: 'pod-identity-http-timeout', kind: 'duration', default: '', help: `HTTP timeout for the Pod Identity agent (Go duration, e.g. 250ms; default ${DEFAULT_POD_IDENTITY_TIMEOUT_MS}ms)` },
+  { name: 'pod-identity-agent-wait', kind: 'duration', default: '30s', help: 'How long a mount keeps trying a Pod Identity agent that refuses, times out or answers 5xx (a node whose agent is still starting), within the mount\'s deadline; 0 tries each endpoint once' },
   { name: 'kubeconfig', kind: 'string', default: '', help: 'Path to a kubeconfig file (default: in-cluster configuration)' },
   { name: 'pod-identity-endpoint-ipv4', kind: 'string', default: 'http://169.254.170.23/v1/credentials', help: 'EKS Pod Identity agent endpoint over IPv4' },
   { name: 'pod-identity-endpoint-ipv6', kind: 'string', default: 'http://[fd00:ec2::23]/v1/credentials', help: 'EKS Pod Identity agent endpoint over IPv6' },
   { name: 'metrics-addr', kind: 'string', default: ':8989', help: 'Address for /metrics, /healthz and /readyz (empty disables)' },
   { name: 'shutdown-timeout', kind: 'duration', default: '25s', help: 'On SIGTERM, how long in-flight mounts may take before the provider exits anyway' },
   { name: 'max-concurrent-mounts', kind: 'int', default: '32', help: 'Mounts served at once; more wait in a queue' },
+  { name: 'emit-events', kind: 'bool', default: 'false', help: 'Post a Warning event (SecretRotationFailed) on a pod when a remount of its volume fails (needs create on events)' },
   { name: 'log-level', kind: 'string', default: 'info', help: 'Log level: trace, debug, info, warn, error, fatal or silent' },
   { name: 'help', kind: 'bool', default: 'false', help: 'Print this help and exit (also -h)' },
   { name: 'version', kind: 'bool', default: 'false', help: 'Print the version and exit' },
@@ -142,6 +148,10 @@ export function parseArgs(argv: readonly string[], specs: readonly FlagSpec[] = 
   if (shutdownTimeout === undefined || shutdownTimeout < 0) {
     throw new UsageError(`invalid value "${get('shutdown-timeout')}" for flag -shutdown-timeout: use a Go duration such as 25s`);
   }
+  const agentWait = parseGoDuration(get('pod-identity-agent-wait'));
+  if (agentWait === undefined || agentWait < 0) {
+    throw new UsageError(`invalid value "${get('pod-identity-agent-wait')}" for flag -pod-identity-agent-wait: use a Go duration such as 30s (0 to try once)`);
+  }
   const maxConcurrentMounts = int('max-concurrent-mounts');
   if (maxConcurrentMounts <= 0) throw new UsageError(`-max-concurrent-mounts must be positive, got ${maxConcurrentMounts}`);
   const qps = int('qps');
@@ -157,6 +167,7 @@ export function parseArgs(argv: readonly string[], specs: readonly FlagSpec[] = 
       burst,
       eksAddonVersion: get('eks-addon-version'),
       podIdentityHttpTimeoutMs,
+      podIdentityAgentWaitMs: agentWait,
       kubeconfig: get('kubeconfig'),
       podIdentityEndpointIpv4: get('pod-identity-endpoint-ipv4'),
       podIdentityEndpointIpv6: get('pod-identity-endpoint-ipv6'),
@@ -164,6 +175,7 @@ export function parseArgs(argv: readonly string[], specs: readonly FlagSpec[] = 
       metricsAddr: get('metrics-addr'),
       shutdownTimeoutMs: shutdownTimeout,
       maxConcurrentMounts,
+      emitEvents: bool('emit-events'),
     },
     help: bool('help'),
     version: specs.some((f) => f.name === 'version') && bool('version'),

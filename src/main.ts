@@ -114,7 +114,7 @@ async function serve(config: Config, log: Logger): Promise<number> {
     });
   }
   log.info(
-    { version: VERSION, socket: socketPath, metricsAddr: config.metricsAddr || 'disabled', driverWritesSecrets: config.driverWritesSecrets },
+    { version: VERSION, socket: socketPath, metricsAddr: config.metricsAddr || 'disabled', driverWritesSecrets: config.driverWritesSecrets, emitEvents: config.emitEvents },
     `${RUNTIME_NAME} listening; requires CSIDriver tokenRequests for audiences sts.amazonaws.com and pods.eks.amazonaws.com`,
   );
 

@@ -2,6 +2,7 @@
 // parse (pure) -> region -> plan (pure) -> credentials -> fetch -> extract -> files.
 // What it did goes into the request context's record (src/context.ts); the
 // gRPC edge turns that into the summary log line and the metrics.
+import { roleSessionName } from './auth/assume-role.js';
 import type { PodCredentialsResolver } from './auth/credentials.js';
 import type { AwsPort } from './aws/port.js';
 import { withPod, type MountContext } from './context.js';
@@ -53,8 +54,9 @@ export async function performMount(request: MountRequestMessage, deps: MountDeps
   record.objects = plan.objects.length;
   if (plan.objects.length === 0) return { object_version: [], files: [] };
 
-  record.stage = `getting ${plan.auth.mode === 'irsa' ? 'IRSA' : 'Pod Identity'} credentials`;
-  const credentials = await retryTransient(() => deps.credentials.resolve(plan.auth, regions, ctx), ctx, MOUNT_RETRY);
+  record.stage = `getting ${plan.auth.mode === 'irsa' ? 'IRSA' : 'Pod Identity'} credentials${plan.assumeRole ? ` and assuming role ${plan.assumeRole.roleArn}` : ''}`;
+  const role = plan.assumeRole && { plan: plan.assumeRole, sessionName: roleSessionName(plan.pod) };
+  const credentials = await retryTransient(() => deps.credentials.resolve(plan.auth, regions, ctx, role), ctx, MOUNT_RETRY);
   record.stage = 'fetching the objects';
   const fetched = await fetchObjects(plan, credentials, deps.aws, ctx, {
     concurrency: deps.fetchConcurrency,

@@ -699,6 +699,7 @@ describe('every value set (test/fixtures/chart-values-all.yaml)', () => {
       '--pod-identity-http-timeout=750ms',
       '--metrics-addr=:9090',
       '--log-level=debug',
+      '--emit-events=true',
       '--shutdown-timeout=20s',
     ]);
   });
@@ -707,8 +708,8 @@ describe('every value set (test/fixtures/chart-values-all.yaml)', () => {
     assert.deepEqual(env(objects), { AWS_REGION: 'eu-west-3', AWS_USE_FIPS_ENDPOINT: 'true' });
   });
 
-  test('RBAC: with awsRegion set, no pods/nodes access', () => {
-    assert.deepEqual(rules(objects), ['serviceaccounts:get']);
+  test('RBAC: with awsRegion set, no pods/nodes access; with emitEvents, events create and patch', () => {
+    assert.deepEqual(rules(objects), ['events:create', 'events:patch', 'serviceaccounts:get']);
   });
 
   test('names: fullnameOverride, nameOverride and rbac.serviceAccountName', () => {
@@ -813,6 +814,16 @@ describe('single values, as Go-chart users pass them with --set', () => {
   test('podIdentityHttpTimeout and eksAddonVersion', () => {
     const a = args(render({ set: ['podIdentityHttpTimeout=500ms', 'eksAddonVersion=v2.0.0-eksbuild.1'] }));
     assert.deepEqual(a.slice(1), ['--eks-addon-version=v2.0.0-eksbuild.1', '--pod-identity-http-timeout=500ms']);
+  });
+
+  test('emitEvents: --emit-events and events RBAC only when true; the provider accepts the flag', () => {
+    const on = render({ set: ['emitEvents=true'] });
+    assert.deepEqual(args(on).slice(1), ['--emit-events=true']);
+    assert.equal(parseArgs(args(on)).config.emitEvents, true);
+    assert.deepEqual(rules(on), ['events:create', 'events:patch', 'nodes:get', 'pods:get', 'serviceaccounts:get']);
+    const off = render({ set: ['emitEvents=false'] });
+    assert.deepEqual(args(off), [`--provider-volume=${socketDir}`]);
+    assert.deepEqual(rules(off), ['nodes:get', 'pods:get', 'serviceaccounts:get']);
   });
 
   test('dnsPolicy alone (the Go chart honours it; so do we)', () => {

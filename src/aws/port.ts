@@ -69,6 +69,13 @@ export interface RoleCredentialsOutput {
   Credentials?: { AccessKeyId?: string; SecretAccessKey?: string; SessionToken?: string; Expiration?: Date };
 }
 
+export interface AssumeRoleInput {
+  RoleArn: string;
+  RoleSessionName: string;
+  ExternalId?: string;
+  DurationSeconds?: number;
+}
+
 export interface AwsPort {
   getSecretValue(input: { SecretId: string; VersionId?: string; VersionStage?: string }, call: SignedCallOptions): Promise<SecretValueOutput>;
   getParameters(input: { Names: string[]; WithDecryption: boolean }, call: SignedCallOptions): Promise<ParametersOutput>;
@@ -76,6 +83,8 @@ export interface AwsPort {
   getParametersByPath(input: ParametersByPathInput, call: SignedCallOptions): Promise<ParametersByPathOutput>;
   /** Unsigned: the web identity token is the credential. */
   assumeRoleWithWebIdentity(input: { RoleArn: string; RoleSessionName: string; WebIdentityToken: string }, call: CallOptions): Promise<RoleCredentialsOutput>;
+  /** Signed with the caller's credentials (the pod's): a role session for another role, often in another account. */
+  assumeRole(input: AssumeRoleInput, call: SignedCallOptions): Promise<RoleCredentialsOutput>;
   /** One GET of the Pod Identity agent; rejects with AgentHttpError for a non-200 answer. */
   getAgentCredentials(endpoint: string, token: string, timeoutMs: number, signal: AbortSignal): Promise<FetchedCredentials>;
 }

@@ -19,7 +19,7 @@ import { raceSignal } from '../util/abort.js';
 import { classifyFailure } from './classify.js';
 import { JsonRpcClient, type ServiceClientConfig, type SignerCache } from './json-rpc.js';
 import {
-  AgentHttpError, type AwsPort, type CallOptions, type FetchedCredentials, type ParametersOutput, type PodCredentials,
+  AgentHttpError, type AssumeRoleInput, type AwsPort, type CallOptions, type FetchedCredentials, type ParametersOutput, type PodCredentials,
   type RetryPolicy, type RoleCredentialsOutput, type SecretValueOutput, type SignedCallOptions,
 } from './port.js';
 import type { ParametersByPathInput, ParametersByPathOutput } from './port.js';
@@ -112,6 +112,12 @@ export class AwsSdkPort implements AwsPort {
     recordAttempts(command, 'sts', 'AssumeRoleWithWebIdentity', call.region, call.record);
     const client = await this.client('sts', call.region, undefined);
     return client.send(command, { abortSignal: call.signal }) as Promise<RoleCredentialsOutput>;
+  }
+
+  /** STS AssumeRole signed with the pod's credentials, like the Secrets Manager and SSM calls. */
+  async assumeRole(input: AssumeRoleInput, call: SignedCallOptions): Promise<RoleCredentialsOutput> {
+    const { sts } = await this.load();
+    return this.sendSigned('sts', call, new sts.AssumeRoleCommand(input), 'AssumeRole') as Promise<RoleCredentialsOutput>;
   }
 
   /**
@@ -207,6 +213,43 @@ export class AwsSdkPort implements AwsPort {
     return this.requestHandler;
   }
 
+  /**
+   * Sends an SDK command signed with the pod's credentials (STS AssumeRole; the hot
+   * operations take the lean path of json-rpc.ts).
+   * The credentials travel with the command (a per-command middleware sets
+   * them as the request's identity), so clients need not be built per pod.
+   */
+  private async sendSigned(service: Service, call: SignedCallOptions, command: SdkCommand, operation?: string): Promise<unknown> {
+    const { signatureV4 } = await this.load();
+    const { credentials, region } = call;
+    const identity: AwsCredentialIdentity = {
+      accessKeyId: credentials.accessKeyId,
+      secretAccessKey: credentials.secretAccessKey,
+      ...(credentials.sessionToken && { sessionToken: credentials.sessionToken }),
+      ...(credentials.expiration && { expiration: credentials.expiration }),
+    };
+    (command.middlewareStack as Stack).addRelativeTo(
+      (next, context) => async (args) => {
+        const scheme = (context.__smithy_context as { selectedHttpAuthScheme?: SelectedScheme } | undefined)?.selectedHttpAuthScheme;
+        const properties = scheme?.httpAuthOption.signingProperties;
+        if (!scheme || !properties?.config) throw new Error('no SigV4 auth scheme selected: refusing to send without the pod\'s credentials');
+        scheme.identity = identity;
+        // The SDK's SigV4 signer signs with a SignatureV4 built from the client's
+        // credentials, not the selected identity: hand it one built from the pod's.
+        const base = properties.config;
+        const podConfig = Object.create(base) as SigningConfig;
+        podConfig.signer = async () =>
+          new signatureV4.SignatureV4({ credentials: identity, region, service: base.signingName ?? service, sha256: base.sha256, uriEscapePath: base.signingEscapePath ?? true });
+        properties.config = podConfig;
+        return next(args);
+      },
+      { relation: 'after', toMiddleware: 'httpAuthSchemeMiddleware', name: 'ascpPodCredentials', override: true },
+    );
+    recordAttempts(command, service, operation ?? (service === 'ssm' ? 'GetParameters' : 'GetSecretValue'), region, call.record);
+    const client = await this.client(service, region, call.retry);
+    return client.send(command, { abortSignal: call.signal });
+  }
+
   private client(service: Service, region: string, retry: RetryPolicy | undefined): Promise<SdkClient> {
     const key = `${service}|${region}|${retry?.maxAttempts ?? 'default'}`;
     let client = this.clients.get(key);
@@ -225,10 +268,14 @@ export class AwsSdkPort implements AwsPort {
       userAgentAppId: this.appId,
       ...(retry && { maxAttempts: retry.maxAttempts }),
     };
-    // STS's AssumeRoleWithWebIdentity is unsigned; Secrets Manager and SSM calls are signed with
-    // the pod's credentials on the lean path (json-rpc.ts). Never the node's own credentials.
+    // Unsigned STS (web identity) is the only client built without a retry policy.
+    if (service === 'sts' && !retry) return new sts.STSClient({ ...config, credentials: noProcessCredentials });
+    // Signed STS commands carry the pod's credentials (see sendSigned); the SDK resolves this
+    // placeholder first and it is replaced before signing. AWS would reject it.
+    if (service === 'sts') return new sts.STSClient({ ...config, credentials: PLACEHOLDER_IDENTITY });
+    // Secrets Manager and SSM clients only lend their resolved configuration to the lean path
+    // (json-rpc.ts), which signs with the pod's credentials; they never send.
     const guarded = { ...config, credentials: noProcessCredentials };
-    if (service === 'sts') return new sts.STSClient(guarded);
     return service === 'secretsmanager' ? new secretsManager.SecretsManagerClient(guarded) : new ssm.SSMClient(guarded);
   }
 }
@@ -270,6 +317,20 @@ function agentMessage(body: string): string | undefined {
     return undefined;
   }
 }
+
+interface SigningConfig {
+  signer: (authScheme?: unknown) => Promise<unknown>;
+  signingName?: string;
+  signingEscapePath?: boolean;
+  sha256: ConstructorParameters<Sdk['signatureV4']['SignatureV4']>[0]['sha256'];
+}
+
+interface SelectedScheme {
+  identity: unknown;
+  httpAuthOption: { signingProperties?: { config?: SigningConfig } };
+}
+
+const PLACEHOLDER_IDENTITY: AwsCredentialIdentity = { accessKeyId: 'ASCP-NO-POD-CREDENTIALS', secretAccessKey: 'unset' };
 
 /** Guards against the SDK ever signing with the node's own credentials. */
 async function noProcessCredentials(): Promise<AwsCredentialIdentity> {

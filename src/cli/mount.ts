@@ -7,6 +7,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { parseAllDocuments } from 'yaml';
+import { assumeRole } from '../auth/assume-role.js';
 import { AwsSdkPort } from '../aws/sdk-port.js';
 import { standaloneContext } from '../context.js';
 import { createLogger } from '../log.js';
@@ -17,6 +18,7 @@ import { writeFilesAtomically } from '../files/atomic-writer.js';
 import { mountedFiles } from '../files/mounted-files.js';
 import { MAX_MOUNT_BYTES } from '../limits.js';
 import { parseObjects } from '../plan/objects.js';
+import { parseAssumeRole } from '../plan/assume-role.js';
 import { ATTR, parsePathTranslation, primaryRegion, resolveRegions } from '../plan/request.js';
 import { RUNTIME_NAME } from '../server/grpc-server.js';
 
@@ -75,6 +77,7 @@ async function mountOnce(values: Map<string, string>, version: string): Promise<
     translation: parsePathTranslation(params[ATTR.pathTranslation]),
     defaultMode: parseInt(values.get('permission')!, 8),
   });
+  const role = parseAssumeRole(params);
 
   // Your own credentials, from the default chain: this command never sees a pod token.
   const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
@@ -88,14 +91,20 @@ async function mountOnce(values: Map<string, string>, version: string): Promise<
   const port = new AwsSdkPort(`${RUNTIME_NAME}:${version}`);
   // Warnings (a failover, say) as JSON lines on stderr; stdout lists the files.
   const ctx = standaloneContext(120_000, createLogger('warn', 2));
-  const fetched = await fetchObjects({ regions, objects }, { ...own, identityKey }, port, ctx, { concurrency: 16, maxBytes: MAX_MOUNT_BYTES });
+  // assumeRoleArn: your credentials assume the role, as the pod's would (session name: this command's).
+  const credentials = role
+    ? { ...(await assumeRole(port, role, `${RUNTIME_NAME}-mount`.slice(0, 64), { ...own, identityKey }, { region: regions.primary, signal: ctx.signal })), identityKey: `${identityKey}:${role.roleArn}` }
+    : { ...own, identityKey };
+  const fetched = await fetchObjects({ regions, objects }, credentials, port, ctx, { concurrency: 16, maxBytes: MAX_MOUNT_BYTES });
   const files = mountedFiles(fetched, MAX_MOUNT_BYTES);
   const target = values.get('target');
   if (values.get('driver-writes') !== 'true') {
     await mkdir(target!, { recursive: true });
     await writeFilesAtomically(target!, files, ctx.signal);
   }
-  process.stdout.write(`${values.get('driver-writes') === 'true' ? 'files the driver would write' : `wrote ${files.length} files to ${target}`} (regions ${[regions.primary, regions.failover].filter(Boolean).join(', ')}):\n`);
+  process.stdout.write(
+    `${values.get('driver-writes') === 'true' ? 'files the driver would write' : `wrote ${files.length} files to ${target}`} (regions ${[regions.primary, regions.failover].filter(Boolean).join(', ')}${role ? `; as role ${role.roleArn}` : ''}):\n`,
+  );
   for (const f of files) {
     process.stdout.write(`  ${f.mode.toString(8).padStart(4, '0')}  ${f.path}  version=${f.version}  ${f.contents.length} bytes\n`);
   }

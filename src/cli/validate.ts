@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { isMap, isScalar, LineCounter, parseAllDocuments, parseDocument, type Document, type Node } from 'yaml';
 import { helpText, parseFlagValues, UsageError, type FlagSpec } from '../config.js';
 import { ProviderError } from '../errors.js';
+import { ASSUME_ROLE_ATTR, parseAssumeRole, ROLE_CHAINING_MAX_SECONDS } from '../plan/assume-role.js';
 import { findObjectProblems, findUnknownObjectFields, parseArn } from '../plan/objects.js';
 import { ATTR, parsePathTranslation, parseUsePodIdentity, primaryRegion, resolveRegions } from '../plan/request.js';
 import { checkRegionName } from '../plan/regions.js';
@@ -29,7 +30,10 @@ const FLAGS: FlagSpec[] = [
 ];
 const USAGE = 'Usage: node dist/main.js validate [--strict] [--output text|json] FILE...\n\nChecks every SecretProviderClass (provider: aws) in the files with the provider\'s own rules; other kinds are skipped.';
 
-const KNOWN_PARAMETERS = [ATTR.region, ATTR.failoverRegion, ATTR.pathTranslation, ATTR.usePodIdentity, ATTR.preferredAddressType, ATTR.objects];
+const KNOWN_PARAMETERS = [
+  ATTR.region, ATTR.failoverRegion, ATTR.pathTranslation, ATTR.usePodIdentity, ATTR.preferredAddressType, ATTR.objects,
+  ...Object.values(ASSUME_ROLE_ATTR),
+];
 const SPC_KIND = 'SecretProviderClass';
 const DRIVER_API_GROUP = 'secrets-store.csi.x-k8s.io/';
 
@@ -166,6 +170,15 @@ function lintParameters(params: Record<string, string>, envRegion: string | unde
   if (preferred && !/^(ipv4|ipv6|auto)$/i.test(preferred)) {
     out.push({ message: `preferredAddressType "${preferred}" is not ipv4 or ipv6; auto will be used`, severity: 'warning' });
   }
+  check(() => {
+    const role = parseAssumeRole(params);
+    if (role?.durationSeconds !== undefined && role.durationSeconds > ROLE_CHAINING_MAX_SECONDS) {
+      out.push({
+        message: `${ASSUME_ROLE_ATTR.durationSeconds} ${role.durationSeconds}: the pod's own credentials are a role session, and AWS limits a role assumed with them to ${ROLE_CHAINING_MAX_SECONDS} seconds (role chaining); STS will refuse more`,
+        severity: 'warning',
+      });
+    }
+  });
   let translation: string | undefined = '_';
   check(() => {
     translation = parsePathTranslation(params[ATTR.pathTranslation]);

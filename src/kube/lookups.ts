@@ -201,13 +201,8 @@ function toKubernetesError(err: unknown, what: string): KubernetesError {
  * for reads we make with one line each.
  */
 export async function connectCoreV1(kubeconfigPath: string): Promise<CoreV1Reader> {
-  const { KubeConfig } = await import('./kubeconfig.js');
-  const kc = new KubeConfig();
-  if (kubeconfigPath) kc.loadFromFile(kubeconfigPath);
-  else kc.loadFromCluster();
-  const server = kc.getCurrentCluster()?.server;
-  if (!server) throw new Error('the kubeconfig has no current cluster');
-  const get = (path: string, signal: AbortSignal | undefined) => getJson(kc, new URL(path, server), signal);
+  const { kc, server } = await loadKubeConfig(kubeconfigPath);
+  const get = (path: string, signal: AbortSignal | undefined) => sendJson(kc, new URL(path, server), signal);
   const seg = encodeURIComponent;
   return {
     readNamespacedServiceAccount: ({ name, namespace }, signal) => get(`/api/v1/namespaces/${seg(namespace)}/serviceaccounts/${seg(name)}`, signal),
@@ -216,9 +211,28 @@ export async function connectCoreV1(kubeconfigPath: string): Promise<CoreV1Reade
   };
 }
 
-/** Errors carry `code` = HTTP status, like client-node's ApiException. */
-async function getJson(kc: { applyToHTTPSOptions(o: RequestOptions): Promise<void> }, url: URL, signal: AbortSignal | undefined): Promise<never> {
-  const options: RequestOptions = { method: 'GET', headers: { Accept: 'application/json' } };
+/** The kubeconfig file, or the in-cluster configuration, with client-node's KubeConfig. */
+export async function loadKubeConfig(kubeconfigPath: string) {
+  const { KubeConfig } = await import('./kubeconfig.js');
+  const kc = new KubeConfig();
+  if (kubeconfigPath) kc.loadFromFile(kubeconfigPath);
+  else kc.loadFromCluster();
+  const server = kc.getCurrentCluster()?.server;
+  if (!server) throw new Error('the kubeconfig has no current cluster');
+  return { kc, server };
+}
+
+/** One request with the kubeconfig's authentication and TLS. Errors carry `code` = HTTP status, like client-node's ApiException. */
+export async function sendJson(
+  kc: { applyToHTTPSOptions(o: RequestOptions): Promise<void> },
+  url: URL,
+  signal: AbortSignal | undefined,
+  post?: { body: unknown },
+): Promise<never> {
+  const options: RequestOptions = {
+    method: post ? 'POST' : 'GET',
+    headers: { Accept: 'application/json', ...(post && { 'Content-Type': 'application/json' }) },
+  };
   await kc.applyToHTTPSOptions(options);
   if (signal) options.signal = signal;
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
@@ -242,6 +256,6 @@ async function getJson(kc: { applyToHTTPSOptions(o: RequestOptions): Promise<voi
       });
     });
     req.on('error', reject);
-    req.end();
+    req.end(post ? JSON.stringify(post.body) : undefined);
   });
 }

@@ -5,6 +5,7 @@
 import { RequestError } from '../errors.js';
 import { parseGoBool } from '../config.js';
 import { MAX_ATTRIBUTES_BYTES, MAX_TOKEN_BYTES } from '../limits.js';
+import { parseAssumeRole, type AssumeRolePlan } from './assume-role.js';
 import { parseObjects, type ObjectPlan, type ObjectsContext } from './objects.js';
 import { checkRegionName } from './regions.js';
 
@@ -70,6 +71,8 @@ export interface MountPlan {
   regions: Regions;
   auth: AuthPlan;
   objects: ObjectPlan[];
+  /** A role to assume with the pod's credentials (assumeRoleArn), when the SecretProviderClass names one. */
+  assumeRole?: AssumeRolePlan;
 }
 
 
@@ -191,7 +194,7 @@ export function resolveRegions(attributes: Readonly<Record<string, string>>, pri
 
 export { checkRegionName };
 
-/** Checks 6-9: auth mode, the pod's token, pathTranslation, objects. */
+/** Checks 6-9: auth mode, the pod's token, (ours) the role to assume, pathTranslation, objects. */
 export function planMount(
   parsed: ParsedRequest,
   regions: Regions,
@@ -202,6 +205,7 @@ export function planMount(
   const usePodIdentity = parseUsePodIdentity(attributes[ATTR.usePodIdentity]);
 
   const auth = planAuth(parsed, usePodIdentity, attributes[ATTR.preferredAddressType] ?? '');
+  const assumeRole = parseAssumeRole(attributes);
   const translation = parsePathTranslation(attributes[ATTR.pathTranslation]);
   const objects = parse(attributes[ATTR.objects], {
     primaryRegion: regions.primary,
@@ -209,7 +213,7 @@ export function planMount(
     translation,
     defaultMode: parsed.defaultMode,
   });
-  return { pod, targetPath: parsed.targetPath, regions, auth, objects };
+  return { pod, targetPath: parsed.targetPath, regions, auth, objects, ...(assumeRole && { assumeRole }) };
 }
 
 function planAuth(parsed: ParsedRequest, usePodIdentity: boolean, preferredAddressType: string): AuthPlan {

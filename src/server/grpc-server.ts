@@ -73,7 +73,7 @@ async function handleMount(
   const ctx = createMountContext(controller.signal, deadlineAt, log);
   let release: (() => void) | undefined;
   // Loaded once, right after start-up (main.ts); a mount that arrives sooner waits for it.
-  const { deps, metrics, performMount } = await loadRuntime();
+  const { deps, metrics, performMount, rotationEvents } = await loadRuntime();
   metrics.mountStarted();
   try {
     ctx.record.stage = 'waiting in the mount queue';
@@ -81,6 +81,7 @@ async function handleMount(
     const response = await performMount(call.request ?? {}, deps, ctx);
     report(ctx, metrics, (performance.now() - started) / 1000, undefined);
     callback(null, response);
+    if (ctx.record.pod) rotationEvents?.mounted(ctx.record.pod.uid, call.request?.target_path ?? '');
   } catch (thrown) {
     const err = controller.signal.aborted ? asDeadlineFailure(thrown, controller.signal.reason, ctx.record.stage) : thrown;
     const pod = ctx.record.pod;
@@ -91,6 +92,7 @@ async function handleMount(
       ...(!(err instanceof ProviderError) && { cause: describeCauses(err) }),
     });
     callback({ code: mapped.code, details: mapped.details });
+    rotationEvents?.failed(pod, call.request?.target_path ?? '', mapped.details, ctx.log);
   } finally {
     release?.();
     clearTimeout(timer);

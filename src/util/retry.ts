@@ -49,6 +49,17 @@ export function isTransientFailure(err: unknown): err is ProviderError {
   return err instanceof ProviderError && err.kind === 'transient';
 }
 
+/**
+ * A failure that has already outlived retries of its own (the Pod Identity agent's wait), possibly
+ * wrapped with context: retrying it again would multiply the time spent.
+ */
+function alreadyRetried(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if (e instanceof RetriesExhaustedError) return true;
+  }
+  return false;
+}
+
 export async function retryTransient<T>(call: (attempt: number) => Promise<T>, budget: RetryBudget, options: RetryOptions = MOUNT_RETRY): Promise<T> {
   const started = Date.now();
   const random = options.random ?? Math.random;
@@ -56,7 +67,7 @@ export async function retryTransient<T>(call: (attempt: number) => Promise<T>, b
     try {
       return await call(attempt);
     } catch (err) {
-      if (!isTransientFailure(err) || budget.signal.aborted) throw err;
+      if (!isTransientFailure(err) || budget.signal.aborted || alreadyRetried(err)) throw err;
       const delay = Math.floor(random() * Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1)));
       const roomLeft = budget.deadlineAt - Date.now() - delay >= options.minAttemptMs;
       if (attempt >= options.attempts || !roomLeft) throw new RetriesExhaustedError(err, attempt, Date.now() - started);

@@ -58,6 +58,8 @@ export interface RequestRecord {
   operation: string;
   /** SigV4 access key id, '' for unsigned requests: lets tests check whose credentials were used. */
   accessKeyId: string;
+  /** STS AssumeRole only: what was asked (RoleArn, RoleSessionName, ExternalId, DurationSeconds). */
+  assumeRole?: Record<string, string>;
   outcome: Outcome;
   /** The fault applied, if any ('latency' requests are also forwarded). */
   fault?: Fault['kind'];
@@ -105,6 +107,7 @@ interface RequestInfo {
   service: string;
   operation: string;
   accessKeyId: string;
+  assumeRole?: Record<string, string>;
   json: boolean;
 }
 
@@ -287,15 +290,25 @@ function describe(req: http.IncomingMessage, body: Buffer): RequestInfo {
   let service = scope?.[3] ?? '';
 
   let operation = '';
+  let assumeRole: Record<string, string> | undefined;
   if (target) {
     const [prefix = '', op = ''] = target.split('.', 2);
     operation = op;
     service ||= TARGET_PREFIX_TO_SERVICE[prefix] ?? prefix.toLowerCase();
   } else if (contentType.includes('x-www-form-urlencoded') || body.length > 0) {
-    const action = new URLSearchParams(body.toString('utf8')).get('Action');
+    const form = new URLSearchParams(body.toString('utf8'));
+    const action = form.get('Action');
     if (action) {
       operation = action;
       service ||= 'sts'; // the only query-protocol service the provider talks to
+    }
+    if (action === 'AssumeRole') {
+      // Never the web identity token: only AssumeRole's fields, which are not secret.
+      assumeRole = {};
+      for (const key of ['RoleArn', 'RoleSessionName', 'ExternalId', 'DurationSeconds']) {
+        const value = form.get(key);
+        if (value !== null) assumeRole[key] = value;
+      }
     }
   }
   if (!region) {
@@ -304,7 +317,7 @@ function describe(req: http.IncomingMessage, body: Buffer): RequestInfo {
     region = /^[a-z0-9-]+\.([a-z]{2}(?:-[a-z]+)+-\d+)\.amazonaws\.com/.exec(host)?.[1] ?? UNSIGNED_REGION;
   }
   if (!scope) accessKeyId = '';
-  return { region, service: service || 'unknown', operation, accessKeyId, json };
+  return { region, service: service || 'unknown', operation, accessKeyId, ...(assumeRole && { assumeRole }), json };
 }
 
 function headerValue(v: string | string[] | undefined): string {

@@ -1,6 +1,7 @@
 // A tiny Kubernetes API server for the tests and the bench, serving what a provider reads: a service account
 // (IRSA role ARN annotation), a pod (its node) and a node (its region label), plus TokenRequest
-// (POST .../serviceaccounts/<name>/token) for a provider that mints tokens itself. Objects live in memory and
+// (POST .../serviceaccounts/<name>/token) for a provider that mints tokens itself, and core/v1 Events
+// (POST .../events), which it records for the tests to read. Objects live in memory and
 // come back in the real API's shape, with a real `Status` object on errors, so @kubernetes/client-node and
 // client-go parse them as they would against a cluster.
 //
@@ -22,7 +23,7 @@ import { closeServer, httpUrl, listen } from './server.js';
 export const ROLE_ARN_ANNOTATION = 'eks.amazonaws.com/role-arn';
 export const REGION_LABEL = 'topology.kubernetes.io/region';
 
-export type KubeResource = 'serviceaccounts' | 'pods' | 'nodes' | 'serviceaccounts/token';
+export type KubeResource = 'serviceaccounts' | 'pods' | 'nodes' | 'serviceaccounts/token' | 'events';
 
 export interface KubeRequestRecord {
   method: string;
@@ -65,6 +66,8 @@ export interface KubeApi {
   addServiceAccount(namespace: string, name: string, annotations?: Record<string, string>): void;
   addPod(namespace: string, name: string, nodeName: string, options?: { serviceAccountName?: string; uid?: string }): void;
   addNode(name: string, labels?: Record<string, string>): void;
+  /** Events posted (POST /api/v1/namespaces/<ns>/events), as received, in order. */
+  events(): Array<Record<string, any>>;
   /** Makes requests for `resource` fail with a Kubernetes Status error. */
   failResource(resource: KubeResource, failure?: KubeFailure): void;
   clearFailures(): void;
@@ -97,6 +100,7 @@ export async function startKubeApi(options: KubeApiOptions = {}): Promise<KubeAp
   const nodes = new Map<string, object>();
   let failures: ActiveFailure[] = [];
   let log: KubeRequestRecord[] = [];
+  let events: Array<Record<string, any>> = [];
   let resourceVersion = 1000;
   const nextVersion = () => String(++resourceVersion);
   const token = options.token ?? DUMMY_TOKEN;
@@ -109,7 +113,7 @@ export async function startKubeApi(options: KubeApiOptions = {}): Promise<KubeAp
     if (resource === 'other') {
       return [404, status(404, 'NotFound', 'the server could not find the requested resource')];
     }
-    if (req.method !== (resource === 'serviceaccounts/token' ? 'POST' : 'GET')) {
+    if (req.method !== (resource === 'serviceaccounts/token' || resource === 'events' ? 'POST' : 'GET')) {
       return [405, status(405, 'MethodNotAllowed', `${req.method} is not supported by the harness`)];
     }
     const failure = failures.find(
@@ -128,9 +132,31 @@ export async function startKubeApi(options: KubeApiOptions = {}): Promise<KubeAp
       if (!serviceAccounts.has(key(namespace, name))) return [404, notFound('serviceaccounts', name)];
       return [201, tokenRequest(namespace, name, body)];
     }
+    if (resource === 'events') return createEvent(namespace, body);
     const store = resource === 'serviceaccounts' ? serviceAccounts : resource === 'pods' ? pods : nodes;
     const obj = store.get(key(namespace, name));
     return obj ? [200, obj] : [404, notFound(resource, name)];
+  };
+
+  /** What the API server checks of a core/v1 Event, then stored with server-set metadata. */
+  const createEvent = (namespace: string, body: string): [number, object] => {
+    let event: Record<string, any>;
+    try {
+      event = JSON.parse(body) as Record<string, any>;
+    } catch {
+      return [400, status(400, 'BadRequest', 'the body is not JSON')];
+    }
+    const problems = [
+      event.kind === 'Event' && event.apiVersion === 'v1' ? '' : 'kind/apiVersion must be Event/v1',
+      event.metadata?.name ? '' : 'metadata.name: Required value',
+      (event.metadata?.namespace ?? namespace) === namespace ? '' : 'metadata.namespace: does not match the namespace of the request',
+      event.involvedObject?.namespace === namespace ? '' : 'involvedObject.namespace: does not match event.namespace',
+      event.type === 'Normal' || event.type === 'Warning' ? '' : 'type: Unsupported value',
+    ].filter(Boolean);
+    if (problems.length) return [422, status(422, 'Invalid', `Event "${event.metadata?.name ?? ''}" is invalid: ${problems.join(', ')}`)];
+    const stored = { ...event, metadata: { ...event.metadata, namespace, uid: randomUUID(), resourceVersion: nextVersion(), creationTimestamp: rfc3339(new Date()) } };
+    events.push(stored);
+    return [201, stored];
   };
 
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
@@ -245,6 +271,7 @@ export async function startKubeApi(options: KubeApiOptions = {}): Promise<KubeAp
       ).length;
     },
     requests: () => [...log],
+    events: () => [...events],
     resetCounts() {
       log = [];
     },
@@ -254,6 +281,7 @@ export async function startKubeApi(options: KubeApiOptions = {}): Promise<KubeAp
       nodes.clear();
       failures = [];
       log = [];
+      events = [];
     },
     async stop() {
       await closeServer(server);
@@ -262,8 +290,10 @@ export async function startKubeApi(options: KubeApiOptions = {}): Promise<KubeAp
   };
 }
 
-/** /api/v1/namespaces/{ns}/{serviceaccounts|pods}/{name}, .../serviceaccounts/{name}/token, /api/v1/nodes/{name}. */
+/** /api/v1/namespaces/{ns}/{serviceaccounts|pods}/{name}, .../serviceaccounts/{name}/token, /api/v1/nodes/{name}, /api/v1/namespaces/{ns}/events. */
 function routeOf(path: string): Route {
+  const events = /^\/api\/v1\/namespaces\/([^/]+)\/events$/.exec(path);
+  if (events) return { resource: 'events', namespace: decodeURIComponent(events[1]!), name: '' };
   const namespaced = /^\/api\/v1\/namespaces\/([^/]+)\/(serviceaccounts|pods)\/([^/]+)(\/token)?$/.exec(path);
   if (namespaced && !(namespaced[4] && namespaced[2] === 'pods')) {
     return {

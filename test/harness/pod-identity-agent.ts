@@ -73,6 +73,8 @@ const SIX_HOURS_MS = 6 * 60 * 60 * 1000;
 
 export interface StartAgentOptions {
   host?: '127.0.0.1' | '::1';
+  /** Listen on this port (e.g. one from unusedEndpoint, to start an agent late); default a free one. */
+  port?: number;
   /** moto's URL, to mint role credentials for tokens allowed with a roleArn. */
   motoUrl?: string;
 }
@@ -153,7 +155,7 @@ export async function startPodIdentityAgent(options: StartAgentOptions = {}): Pr
     }
   });
 
-  const port = await listen(server, host);
+  const port = await listen(server, host, options.port !== undefined ? { port: options.port } : {});
   const url = `${httpUrl(host, port)}/v1/credentials`;
 
   return {

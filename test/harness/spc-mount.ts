@@ -41,6 +41,8 @@ export async function mountSpc(env: TestEnvironment, client: ProviderClient, spc
   const region = parameters.region || 'us-east-1';
   parameters.region = region;
   const objects = (parseAllDocuments(parameters.objects ?? '')[0]?.toJS() ?? []) as Array<Record<string, unknown>>;
+  // With assumeRoleArn the objects live in the role's account (moto maps the role's session to it).
+  const accountId = /^arn:[^:]+:iam::(\d{12}):role\//.exec(parameters.assumeRoleArn ?? '')?.[1];
   let objectsText = parameters.objects ?? '';
   for (const o of objects) {
     const name = String(o.objectName ?? '');
@@ -52,7 +54,7 @@ export async function mountSpc(env: TestEnvironment, client: ProviderClient, spc
     const failover = (Array.isArray(o.failoverObject) ? o.failoverObject[0] : o.failoverObject) as { objectName?: string } | undefined;
     if (parameters.failoverRegion) targets.push([failover?.objectName ?? name, parameters.failoverRegion]);
     for (const [objectName, inRegion] of targets) {
-      const real = await seed(env, type, objectName, inRegion, keys, o);
+      const real = await seed(env, type, objectName, inRegion, keys, o, accountId);
       objectsText = objectsText.replaceAll(objectName, real);
     }
   }
@@ -76,7 +78,8 @@ const SAMPLE_VALUES: Record<string, string> = {
 const PATH_PARAMETERS = 12;
 
 /** Creates the object in moto (once) and returns the name or ARN to mount it by. */
-async function seed(env: TestEnvironment, type: string, name: string, region: string, jsonKeys: JsonKey[], o: Record<string, unknown>): Promise<string> {
+async function seed(env: TestEnvironment, type: string, name: string, region: string, jsonKeys: JsonKey[], o: Record<string, unknown>, accountId?: string): Promise<string> {
+  const account = accountId ? { accountId } : {};
   const arn = name.startsWith('arn:') ? name.split(':') : undefined;
   // An example ARN names a secret "secret:Name-AbCdEf" or a parameter "parameter/name".
   const plainName = arn ? arn.slice(5).join(':').replace(/^secret:/, '').replace(/-[A-Za-z0-9]{6}$/, '').replace(/^parameter/, '') : name;
@@ -96,14 +99,14 @@ async function seed(env: TestEnvironment, type: string, name: string, region: st
     // Enough versions for an objectVersion selector, and the label an objectVersionLabel asks for.
     const versions = Math.max(1, Number(o.objectVersion) || 1);
     for (let v = 1; v <= versions; v++) {
-      await env.ssm(region).send(new PutParameterCommand({ Name: plainName, Value: value, Type: 'SecureString', Overwrite: true }));
+      await env.ssm(region, account).send(new PutParameterCommand({ Name: plainName, Value: value, Type: 'SecureString', Overwrite: true }));
     }
     if (o.objectVersionLabel) {
-      await env.ssm(region).send(new LabelParameterVersionCommand({ Name: plainName, ParameterVersion: 1, Labels: [String(o.objectVersionLabel)] }));
+      await env.ssm(region, account).send(new LabelParameterVersionCommand({ Name: plainName, ParameterVersion: 1, Labels: [String(o.objectVersionLabel)] }));
     }
-    return arn ? `arn:aws:ssm:${region}:123456789012:parameter${plainName.startsWith('/') ? '' : '/'}${plainName}` : name;
+    return arn ? `arn:aws:ssm:${region}:${accountId ?? '123456789012'}:parameter${plainName.startsWith('/') ? '' : '/'}${plainName}` : name;
   }
-  const out = await env.secretsManager(region).send(new CreateSecretCommand({ Name: plainName, SecretString: value })).catch((err: Error) => {
+  const out = await env.secretsManager(region, account).send(new CreateSecretCommand({ Name: plainName, SecretString: value })).catch((err: Error) => {
     if (err.name === 'ResourceExistsException') return undefined;
     throw err;
   });

@@ -71,3 +71,10 @@ test('start-up needs a Kubernetes configuration: a readable --kubeconfig, or the
   assert.match(kubernetesConfigProblem('', inCluster, (p) => p !== IN_CLUSTER_TOKEN)!, new RegExp(`missing ${IN_CLUSTER_TOKEN}\\)`));
   assert.match(kubernetesConfigProblem('', inCluster, (p) => p !== IN_CLUSTER_CA)!, /ca\.crt/);
 });
+
+test('pod-identity-agent-wait: a Go duration, 30s by default, 0 for one round; anything else is an error', () => {
+  assert.equal(parseArgs([]).config.podIdentityAgentWaitMs, 30_000);
+  assert.equal(parseArgs(['--pod-identity-agent-wait=2m']).config.podIdentityAgentWaitMs, 120_000);
+  assert.equal(parseArgs(['--pod-identity-agent-wait=0']).config.podIdentityAgentWaitMs, 0);
+  for (const bad of ['soon', '-1s', '10', '']) assert.throws(() => parseArgs([`--pod-identity-agent-wait=${bad}`]), UsageError, bad);
+});

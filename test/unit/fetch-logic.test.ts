@@ -46,6 +46,9 @@ function fakePort(byRegion: Record<string, Answer | Answer[]>) {
     async assumeRoleWithWebIdentity() {
       throw new Error('not scripted');
     },
+    async assumeRole() {
+      throw new Error('not scripted');
+    },
     async getAgentCredentials() {
       throw new Error('not scripted');
     },

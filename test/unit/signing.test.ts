@@ -51,7 +51,7 @@ async function verify(service: string, method: string, path: string, headers: Re
   return { accessKeyId, token: headers['x-amz-security-token'], valid: resigned.headers.authorization === auth };
 }
 
-async function run(service: 'secretsmanager' | 'ssm', command: (port: AwsPort, call: SignedCallOptions) => Promise<unknown>): Promise<Received[]> {
+async function run(service: 'secretsmanager' | 'ssm' | 'sts', command: (port: AwsPort, call: SignedCallOptions) => Promise<unknown>): Promise<Received[]> {
   const seen: Promise<Received>[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -77,6 +77,8 @@ async function run(service: 'secretsmanager' | 'ssm', command: (port: AwsPort, c
 for (const [service, command] of [
   ['secretsmanager', (port: AwsPort, call: SignedCallOptions) => port.getSecretValue({ SecretId: 'db' }, call)],
   ['ssm', (port: AwsPort, call: SignedCallOptions) => port.getParameters({ Names: ['/p'], WithDecryption: true }, call)],
+  // assumeRoleArn: STS AssumeRole is signed with the pod's credentials too.
+  ['sts', (port: AwsPort, call: SignedCallOptions) => port.assumeRole({ RoleArn: 'arn:aws:iam::111122223333:role/target', RoleSessionName: 'shop.web' }, call)],
 ] as const) {
   test(`${service}: concurrent commands of different pods on one shared client are each signed validly with their own credentials`, async () => {
     const received = await run(service, command);

@@ -104,6 +104,9 @@ its flags.
 {{- if .Values.logLevel }}
 - {{ printf "--log-level=%s" .Values.logLevel | quote }}
 {{- end }}
+{{- if .Values.emitEvents }}
+- "--emit-events=true"
+{{- end }}
 {{- range .Values.extraArgs }}
 - {{ . | toString | quote }}
 {{- end }}

@@ -17,6 +17,7 @@ export interface PortHandlers {
   getParameters?: (input: Parameters<AwsPort['getParameters']>[0], call: SignedCallOptions) => Promise<ParametersOutput>;
   getParametersByPath?: (input: ParametersByPathInput, call: SignedCallOptions) => Promise<ParametersByPathOutput>;
   assumeRoleWithWebIdentity?: (input: Parameters<AwsPort['assumeRoleWithWebIdentity']>[0], call: CallOptions) => Promise<RoleCredentialsOutput>;
+  assumeRole?: (input: Parameters<AwsPort['assumeRole']>[0], call: SignedCallOptions) => Promise<RoleCredentialsOutput>;
   getAgentCredentials?: (endpoint: string, token: string) => Promise<FetchedCredentials>;
 }
 
@@ -48,6 +49,11 @@ export class FakeAwsPort implements AwsPort {
   async assumeRoleWithWebIdentity(input: Parameters<AwsPort['assumeRoleWithWebIdentity']>[0], call: CallOptions): Promise<RoleCredentialsOutput> {
     this.calls.push({ method: 'assumeRoleWithWebIdentity', input, region: call.region });
     return this.handler('assumeRoleWithWebIdentity')(input, call);
+  }
+
+  async assumeRole(input: Parameters<AwsPort['assumeRole']>[0], call: SignedCallOptions): Promise<RoleCredentialsOutput> {
+    this.calls.push({ method: 'assumeRole', input, region: call.region });
+    return this.handler('assumeRole')(input, call);
   }
 
   async getAgentCredentials(endpoint: string, token: string): Promise<FetchedCredentials> {
