@@ -17,7 +17,7 @@ import { readTree } from './e2e/fixture.js';
 const EXAMPLES = readdirSync('examples').filter((f) => f.endsWith('.yaml')).map((f) => join('examples', f));
 const SPC_FILES = EXAMPLES.filter((f) => readSecretProviderClasses(f).length > 0);
 
-test('examples: every file is valid YAML and there is an SPC for IRSA, Pod Identity, jmesPath, failover, SSM and each of our own fields', () => {
+test('examples: every file is valid YAML and there is an SPC for IRSA, Pod Identity, jmesPath, failover, SSM and each of our own fields (allKeys, objectEncoding, parametersByPath, assumeRoleArn)', () => {
   for (const file of EXAMPLES) {
     for (const doc of parseAllDocuments(readFileSync(file, 'utf8'))) assert.deepEqual(doc.errors, [], file);
   }
@@ -30,6 +30,7 @@ test('examples: every file is valid YAML and there is an SPC for IRSA, Pod Ident
   assert.ok(all.some((p) => p.includes('allKeys')), 'an allKeys example');
   assert.ok(all.some((p) => p.includes('objectEncoding')), 'an objectEncoding example');
   assert.ok(all.some((p) => p.includes('parametersByPath')), 'a parametersByPath example');
+  assert.ok(all.some((p) => p.includes('assumeRoleArn')), 'an assumeRoleArn example');
 });
 
 for (const file of SPC_FILES) {
