@@ -18,6 +18,7 @@ import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import type { MountRecord } from '../context.js';
 import { MalformedResponseError } from '../errors.js';
 import { classifyFailure } from './classify.js';
+import { patientTimeout } from '../util/abort.js';
 
 /** The SDK modules this path composes; loaded with the rest of the SDK (sdk-port.ts). */
 export interface JsonRpcSdk {
@@ -76,6 +77,12 @@ export interface SignerCache {
 }
 
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
+/**
+ * One HTTP attempt, connection included; AWS answers these calls in milliseconds. Patient
+ * (util/abort.ts): it does not fire while an answer waits unread after the process was not
+ * scheduled. The HTTP handler's own, impatient timeouts are only a backstop above it.
+ */
+export const ATTEMPT_TIMEOUT_MS = 5_000;
 
 /** One service in one region with one retry policy. */
 export class JsonRpcClient {
@@ -167,10 +174,21 @@ export class JsonRpcClient {
       },
     };
     const awsSigner = new sdk.awsAuth.AwsSdkSigV4Signer();
+    const limit = patientTimeout(ATTEMPT_TIMEOUT_MS, `${this.target.signingName} ${call.operation} in region ${call.region} did not answer within ${ATTEMPT_TIMEOUT_MS} ms`);
     try {
       const signed = await awsSigner.sign(request as never, call.credentials, signingProperties);
-      const { response } = await this.http.handle(signed, { abortSignal: call.signal });
-      const body = await this.target.config.streamCollector(response.body);
+      const abortSignal = AbortSignal.any([call.signal, limit.signal]);
+      let response: HttpResponse;
+      let body: Uint8Array;
+      try {
+        ({ response } = await this.http.handle(signed, { abortSignal }));
+        body = await this.target.config.streamCollector(response.body);
+      } catch (err) {
+        // Our time limit, not the mount's cancellation: a TimeoutError, which the SDK's retry
+        // strategy and classify.ts treat as transient.
+        if (limit.signal.aborted && !call.signal.aborted) throw limit.signal.reason;
+        throw err;
+      }
       const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
       const requestId = response.headers['x-amzn-requestid'];
       const $metadata = { httpStatusCode: response.statusCode, ...(requestId && { requestId }) };
@@ -191,6 +209,8 @@ export class JsonRpcClient {
     } catch (err) {
       call.record?.attempt({ service: this.target.signingName, operation: call.operation, region: call.region, outcome: classifyFailure(err, call.signal), seconds: (performance.now() - started) / 1000 });
       throw err;
+    } finally {
+      limit.clear();
     }
   }
 }

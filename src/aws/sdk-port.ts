@@ -15,9 +15,9 @@ import { LRUCache } from 'lru-cache';
 import type { MountRecord } from '../context.js';
 import { MalformedResponseError } from '../errors.js';
 import { MAX_AWS_CLIENTS } from '../limits.js';
-import { raceSignal } from '../util/abort.js';
+import { patientTimeout, raceSignal } from '../util/abort.js';
 import { classifyFailure } from './classify.js';
-import { JsonRpcClient, type ServiceClientConfig, type SignerCache } from './json-rpc.js';
+import { ATTEMPT_TIMEOUT_MS, JsonRpcClient, type ServiceClientConfig, type SignerCache } from './json-rpc.js';
 import {
   AgentHttpError, type AssumeRoleInput, type AwsPort, type CallOptions, type FetchedCredentials, type ParametersOutput, type PodCredentials,
   type RetryPolicy, type RoleCredentialsOutput, type SecretValueOutput, type SignedCallOptions,
@@ -63,6 +63,7 @@ interface SdkCommand {
 export class AwsSdkPort implements AwsPort {
   private sdk: Promise<Sdk> | undefined;
   private requestHandler: Promise<InstanceType<Sdk['httpHandler']['NodeHttpHandler']>> | undefined;
+  private leanRequestHandler: Promise<InstanceType<Sdk['httpHandler']['NodeHttpHandler']>> | undefined;
   /**
    * Per service, region and retry policy: a handful, shared by every identity. Bounded:
    * regions come from SecretProviderClasses, and an evicted client is simply rebuilt.
@@ -122,27 +123,37 @@ export class AwsSdkPort implements AwsPort {
 
   /**
    * One GET to the agent, with the SDK's HTTP handler and an enforced time limit for the
-   * connection and for the answer (the SDK's fromHttp only warns when its request timeout
-   * passes, so a silent agent would hold the mount and the other address family would
-   * never be tried). The response is read as the SDK's container credential format.
+   * whole exchange (the SDK's fromHttp only warns when its request timeout passes, so a
+   * silent agent would hold the mount and the other address family would never be tried).
+   * The limit is patient (util/abort.ts): an answer that arrived while the process was not
+   * scheduled is read, not timed out. The response is read as the SDK's container credential format.
    */
   async getAgentCredentials(endpoint: string, token: string, timeoutMs: number, signal: AbortSignal): Promise<FetchedCredentials> {
     const { httpHandler, protocols, serde } = await this.load();
     const url = new URL(endpoint);
-    const handler = new httpHandler.NodeHttpHandler({ connectionTimeout: timeoutMs, requestTimeout: timeoutMs, throwOnRequestTimeout: true });
+    const handler = new httpHandler.NodeHttpHandler();
+    const limit = patientTimeout(timeoutMs, `the Pod Identity agent at ${endpoint} did not answer within ${timeoutMs} ms`);
+    const abortSignal = AbortSignal.any([signal, limit.signal]);
     try {
-      const { response } = await handler.handle(
-        new protocols.HttpRequest({
-          protocol: url.protocol,
-          hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
-          ...(url.port && { port: Number(url.port) }),
-          path: url.pathname,
-          headers: { host: url.host, authorization: token },
-        }),
-        { abortSignal: signal },
-      );
-      // The body is small; its read is bounded by the same time limit.
-      const body = await raceSignal(serde.sdkStreamMixin(response.body).transformToString(), AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]));
+      let response;
+      let body;
+      try {
+        ({ response } = await handler.handle(
+          new protocols.HttpRequest({
+            protocol: url.protocol,
+            hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+            ...(url.port && { port: Number(url.port) }),
+            path: url.pathname,
+            headers: { host: url.host, authorization: token },
+          }),
+          { abortSignal },
+        ));
+        body = await raceSignal(serde.sdkStreamMixin(response.body).transformToString(), abortSignal);
+      } catch (err) {
+        // Our time limit, not the mount's cancellation: a transient failure (TimeoutError).
+        if (limit.signal.aborted && !signal.aborted) throw limit.signal.reason;
+        throw err;
+      }
       if (response.statusCode !== 200) throw new AgentHttpError(response.statusCode, agentMessage(body));
       let parsed: Record<string, unknown>;
       try {
@@ -156,6 +167,7 @@ export class AwsSdkPort implements AwsPort {
       }
       return { accessKeyId: AccessKeyId, secretAccessKey: SecretAccessKey, sessionToken: Token, expiration: serde.parseRfc3339DateTime(Expiration) };
     } finally {
+      limit.clear();
       handler.destroy();
     }
   }
@@ -185,7 +197,7 @@ export class AwsSdkPort implements AwsPort {
   }
 
   private async createRpcClient(service: 'secretsmanager' | 'ssm', region: string, retry: RetryPolicy): Promise<JsonRpcClient> {
-    const [sdk, http] = await Promise.all([this.load(), this.handler()]);
+    const [sdk, http] = await Promise.all([this.load(), this.leanHandler()]);
     // The service client is built for its resolved configuration only (endpoint, retry
     // strategy, user agent, hashing); the calls themselves take the lean path.
     const sdkClient = (await this.client(service, region, retry)) as unknown as { config: ServiceClientConfig };
@@ -196,13 +208,15 @@ export class AwsSdkPort implements AwsPort {
     return JsonRpcClient.create(sdk, { ...target, config: sdkClient.config }, http as never, this.signers);
   }
 
-  /** One pool of keep-alive sockets shared by every client. */
+  /** One pool of keep-alive sockets shared by every client (SDK clients and the lean path). */
+  private readonly agents = { httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 128 }), httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 128 }) };
+
+  /** The SDK clients' handler (STS). */
   private handler() {
     this.requestHandler ??= this.load().then(
       ({ httpHandler }) =>
         new httpHandler.NodeHttpHandler({
-          httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 128 }),
-          httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 128 }),
+          ...this.agents,
           connectionTimeout: CONNECTION_TIMEOUT_MS,
           // Enforced, not just logged: a silent endpoint must not hold a mount until its deadline.
           // The SDK classifies the timeout as transient and retries; so does the mount.
@@ -211,6 +225,20 @@ export class AwsSdkPort implements AwsPort {
         }),
     );
     return this.requestHandler;
+  }
+
+  /** The lean path's handler: its attempts have a patient time limit (json-rpc.ts); these are a backstop. */
+  private leanHandler() {
+    this.leanRequestHandler ??= this.load().then(
+      ({ httpHandler }) =>
+        new httpHandler.NodeHttpHandler({
+          ...this.agents,
+          connectionTimeout: 2 * ATTEMPT_TIMEOUT_MS,
+          requestTimeout: 2 * ATTEMPT_TIMEOUT_MS,
+          throwOnRequestTimeout: true,
+        }),
+    );
+    return this.leanRequestHandler;
   }
 
   /**

@@ -22,3 +22,28 @@ export function raceSignal<T>(promise: Promise<T>, signal: AbortSignal): Promise
   });
 }
 
+
+/**
+ * A time limit that does not fire just because the process was not scheduled. When the
+ * process gets the CPU back (a CFS quota like the chart's 50m, a busy node), Node runs due
+ * timers before it reads the sockets: a plain timeout would fail a call whose answer is
+ * already waiting. This one, when due, first lets the event loop handle the I/O that is
+ * ready (two check phases, after two poll phases), then aborts with a TimeoutError
+ * (a time limit is a transient failure) unless clear() was called.
+ */
+export function patientTimeout(ms: number, message: string): { signal: AbortSignal; clear(): void } {
+  const controller = new AbortController();
+  let immediate: NodeJS.Immediate | undefined;
+  const timer = setTimeout(() => {
+    immediate = setImmediate(() => {
+      immediate = setImmediate(() => controller.abort(new DOMException(message, 'TimeoutError')));
+    });
+  }, ms);
+  return {
+    signal: controller.signal,
+    clear() {
+      clearTimeout(timer);
+      if (immediate) clearImmediate(immediate);
+    },
+  };
+}
