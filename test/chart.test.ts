@@ -996,6 +996,10 @@ describe('monitoring objects (off by default)', () => {
     const rules = (only(render({ set: ['prometheusRule.enabled=true'] }), 'PrometheusRule').spec.groups as K8sObject[]).flatMap((g) => g.rules as K8sObject[]);
     for (const r of rules) {
       assert.match(operating, new RegExp(`^### ${r.alert}$`, 'm'), `docs/operating.md has no section for ${r.alert}`);
+      // The section quotes the expression as rendered (whitespace collapsed, the namespace a placeholder).
+      const expr = String(r.expr).replace(/\s+/g, ' ').trim().replace(/\( /g, '(').replace(/ \)/g, ')').replaceAll('namespace="kube-system"', 'namespace="<release namespace>"');
+      const section = operating.slice(operating.indexOf(`### ${r.alert}\n`)).split(/\n### /)[0]!;
+      assert.ok(section.includes(`\`${expr}\``), `docs/operating.md's ${r.alert} section does not quote its expression:\n${expr}`);
       assert.ok(readme.includes(`docs/operating.md#${r.alert.toLowerCase()}`), `README's alert runbook does not link ${r.alert}`);
     }
   });
