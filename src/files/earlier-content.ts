@@ -3,7 +3,7 @@
 // driver unmounts a first mount that failed, so a target directory that still
 // holds an entry after a failure holds an earlier mount's content: the pod
 // keeps running on it, and kubelet does not show errors of such a remount
-// (docs/operating.md, "Remounts failing"). Asked only after a failure, for the
+// (docs/operating.md, AscpRemountsFailing). Asked only after a failure, for the
 // remount-failure metric; never on the success path.
 import { opendir } from 'node:fs/promises';
 
