@@ -19,10 +19,18 @@ const OUTCOME_LABELS: Record<AttemptRecord['outcome'], string> = {
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 /** Distinct region label values we keep; a flood of made-up regions folds into "other". */
 const MAX_REGION_LABELS = 40;
+/**
+ * Distinct namespaces ascp_remount_failures_total keeps (only namespaces with a failed remount get a
+ * series); past that they fold into "other". A pod label would grow without bound as pods come and go.
+ */
+const MAX_NAMESPACE_LABELS = 200;
+/** A Kubernetes namespace is a DNS label; anything else folds into "other". */
+const NAMESPACE_PATTERN = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 export class ProviderMetrics {
   readonly registry = new Registry();
   private readonly regions = new Set<string>();
+  private readonly namespaces = new Set<string>();
 
   private readonly mounts = new Counter({ name: 'ascp_mounts_total', help: 'Mount requests by result and gRPC status code', labelNames: ['result', 'grpc_code'], registers: [this.registry] });
   private readonly mountDuration = new Histogram({ name: 'ascp_mount_duration_seconds', help: 'Mount duration, from request to response', labelNames: ['result'], buckets: DURATION_BUCKETS, registers: [this.registry] });
@@ -34,6 +42,9 @@ export class ProviderMetrics {
   private readonly awsDuration = new Histogram({ name: 'ascp_aws_request_duration_seconds', help: 'AWS HTTP request duration', labelNames: ['service', 'operation', 'region'], buckets: DURATION_BUCKETS, registers: [this.registry] });
   private readonly failovers = new Counter({ name: 'ascp_failovers_total', help: 'Values mounted from the failover region because the primary failed', labelNames: ['service'], registers: [this.registry] });
   private readonly credentialLookups = new Counter({ name: 'ascp_credential_requests_total', help: 'Pod credential lookups by auth mode and source (cache hit, fetched from STS or the agent, error)', labelNames: ['auth_mode', 'source'], registers: [this.registry] });
+  // pod_namespace, not namespace: Prometheus' target labels (namespace, pod) would rename a scraped
+  // `namespace` label to exported_namespace.
+  private readonly remountFailures = new Counter({ name: 'ascp_remount_failures_total', help: "Failed mounts whose target still held an earlier mount's files: the pod keeps that older content (kubelet does not report remount errors). By the pod's namespace and gRPC status code", labelNames: ['pod_namespace', 'grpc_code'], registers: [this.registry] });
   private readonly kubeRequests = new Counter({ name: 'ascp_kubernetes_requests_total', help: 'Kubernetes API reads by resource and outcome', labelNames: ['resource', 'outcome'], registers: [this.registry] });
 
   constructor() {
@@ -49,11 +60,15 @@ export class ProviderMetrics {
     this.queued.inc(delta);
   }
 
-  /** Everything a finished mount did, from its record (src/context.ts); grpcCode 'OK' for a success. */
-  mountRecorded(record: MountRecord, grpcCode: string, seconds: number): void {
+  /**
+   * Everything a finished mount did, from its record (src/context.ts); grpcCode 'OK' for a success.
+   * keptEarlierContent: it failed and its target still holds an earlier mount's files.
+   */
+  mountRecorded(record: MountRecord, grpcCode: string, seconds: number, keptEarlierContent = false): void {
     const result = grpcCode === 'OK' ? 'success' : 'error';
     this.inFlight.dec();
     this.mounts.inc({ result, grpc_code: grpcCode });
+    if (keptEarlierContent && record.pod) this.remountFailures.inc({ pod_namespace: this.namespaceLabel(record.pod.namespace), grpc_code: grpcCode });
     this.mountDuration.observe({ result }, seconds);
     if (result === 'success') {
       for (const [objectType, n] of Object.entries(record.filesByType)) {
@@ -69,6 +84,13 @@ export class ProviderMetrics {
     for (const service of record.failovers) this.failovers.inc({ service });
     if (record.credentials && record.authMode) this.credentialLookups.inc({ auth_mode: record.authMode, source: record.credentials });
     for (const k of record.kubernetesReads) this.kubeRequests.inc({ resource: k.resource, outcome: k.outcome });
+  }
+
+  private namespaceLabel(namespace: string): string {
+    if (this.namespaces.has(namespace)) return namespace;
+    if (this.namespaces.size >= MAX_NAMESPACE_LABELS || !NAMESPACE_PATTERN.test(namespace)) return 'other';
+    this.namespaces.add(namespace);
+    return namespace;
   }
 
   private regionLabel(region: string): string {

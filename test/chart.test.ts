@@ -7,7 +7,7 @@
 // Needs helm from `bash scripts/install-helm.sh`; without it these tests fail (never skip).
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -33,6 +33,7 @@ import {
   valueArgs,
   writeStandInDriverChart,
   type K8sObject,
+  type RenderOptions,
 } from './helm-render.js';
 import { parseArgs } from '../src/config.js';
 
@@ -760,7 +761,13 @@ describe('every value set (test/fixtures/chart-values-all.yaml)', () => {
     const meta = ds(objects).spec.template.metadata;
     assert.equal(meta.labels.team, 'platform');
     assert.equal(meta.labels.app, 'ascp', 'selector label kept');
-    assert.deepEqual(meta.annotations, { 'example.com/scrape': 'true' });
+    // podAnnotations, plus the scrape annotations of metrics.scrapeAnnotations (port follows `port`).
+    assert.deepEqual(meta.annotations, {
+      'example.com/scrape': 'true',
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/port': '9090',
+      'prometheus.io/path': '/metrics',
+    });
     for (const o of objects) assert.equal(o.metadata.labels['cost-center'], '1234', `${o.kind} lacks commonLabels`);
     assert.equal(meta.labels['cost-center'], '1234');
     assert.equal(ds(objects).metadata.labels.team, undefined, 'podLabels only on pods');
@@ -856,5 +863,164 @@ describe('single values, as Go-chart users pass them with --set', () => {
     assert.equal(ds(objects).metadata.namespace, 'secrets');
     assert.equal(only(objects, 'ServiceAccount').metadata.namespace, 'secrets');
     assert.equal(only(objects, 'ClusterRoleBinding').subjects[0].namespace, 'secrets');
+  });
+});
+
+describe('values.schema.json: typos and wrong types are refused, every Go chart value is accepted', () => {
+  const schema = JSON.parse(readFileSync(join(chartDir, 'values.schema.json'), 'utf8')) as K8sObject;
+
+  const refused: [string, RenderOptions, RegExp][] = [
+    ['a misspelt top-level value', { set: ['awsRegoin=us-east-1'] }, /additional properties 'awsRegoin' not allowed/],
+    ['a misspelt nested value', { set: ['metrics.serviceMonitor.enabeld=true'] }, /at '\/metrics\/serviceMonitor': additional properties 'enabeld' not allowed/],
+    ['a misspelt image value', { set: ['image.pulPolicy=Always'] }, /at '\/image': additional properties 'pulPolicy' not allowed/],
+    ['a string for a boolean', { setString: ['driverWritesSecrets=yes'] }, /at '\/driverWritesSecrets': got string, want boolean/],
+    ['a string for the port', { setString: ['port=http'] }, /at '\/port': got string, want integer/],
+    ['a port out of range', { set: ['port=70000'] }, /at '\/port'/],
+    ['an unknown pull policy', { set: ['image.pullPolicy=Sometimes'] }, /at '\/image\/pullPolicy'/],
+    ['an unknown dnsPolicy', { set: ['dnsPolicy=ClusterLast'] }, /at '\/dnsPolicy'/],
+    ['a non-numeric qps', { setJson: ['k8sThrottlingParams={"qps": "fast"}'] }, /at '\/k8sThrottlingParams\/qps'/],
+    ['a misspelt resources key', { setJson: ['resources={"limts": {"cpu": "1"}}'] }, /at '\/resources': additional properties 'limts' not allowed/],
+    ['a bad scrape interval', { set: ['metrics.podMonitor.interval=30 seconds'] }, /at '\/metrics\/podMonitor\/interval'/],
+    ['an unknown alert to disable', { set: ['prometheusRule.disabledAlerts[0]=AscpNope'] }, /at '\/prometheusRule\/disabledAlerts\/0'/],
+    ['a ratio above 1', { set: ['prometheusRule.thresholds.memoryLimitRatio=90'] }, /at '\/prometheusRule\/thresholds\/memoryLimitRatio'/],
+  ];
+  for (const [what, opts, message] of refused) {
+    test(`helm template refuses ${what}`, () => {
+      assert.match(renderError(opts), message);
+    });
+  }
+
+  test('helm lint refuses a typo and a wrong type too', () => {
+    for (const set of [['awsRegoin=us-east-1'], ['prometheusRule.enabled=maybe']]) {
+      const result = spawnSync(requireHelm(), ['lint', stagedChart(), ...valueArgs({ setString: set })], { encoding: 'utf8', env: helmEnv() });
+      assert.notEqual(result.status, 0, `helm lint accepted ${set.join(' ')}`);
+      assert.match(result.stdout + result.stderr, /values don't meet the specifications of the schema/);
+    }
+  });
+
+  test("the Go chart's values render: its defaults file, its overrides, its README's --set-json strings, a null timeout", () => {
+    assert.ok(render({ valuesFiles: [goDefaultsFile], set: ourImage }).length > 0);
+    assert.ok(render({ valuesFiles: [goOverridesFile] }).length > 0);
+    assert.ok(render({ setJson: ['k8sThrottlingParams={"qps": "20", "burst": "40"}', 'podIdentityHttpTimeout=null'] }).length > 0);
+    assert.ok(render({ set: ['global.imageRegistry=example.com'] }).length > 0, "helm's global values");
+    assert.ok(render({ set: ['secrets-store-csi-driver.logVerbosity=5'] }).length > 0, 'driver chart values pass through');
+  });
+
+  test('every value in values.yaml is declared in the schema (and nothing else at the top level)', () => {
+    const declared = (path: string[]): boolean => {
+      let node: K8sObject | undefined = schema;
+      for (const key of path) {
+        if (!node) return false;
+        if (node.properties?.[key]) node = node.properties[key];
+        else if (node.additionalProperties === false) return false;
+        else return true; // an open map (labels, Kubernetes objects, driver values)
+      }
+      return true;
+    };
+    for (const path of keyPaths(valuesYaml)) assert.ok(declared(path.split('.')), `values.yaml's ${path} is not in values.schema.json`);
+    assert.deepEqual(Object.keys(schema.properties).filter((k) => k !== 'global').sort(), Object.keys(valuesYaml).sort());
+    assert.equal(schema.additionalProperties, false);
+  });
+});
+
+describe('monitoring objects (off by default)', () => {
+  const kindsOf = (objects: K8sObject[]) => objects.map((o) => o.kind).sort();
+
+  test('defaults render none of them, and no scrape annotations', () => {
+    const objects = render();
+    assert.deepEqual(kindsOf(objects), ['ClusterRole', 'ClusterRoleBinding', 'DaemonSet', 'ServiceAccount']);
+    assert.equal(ds(objects).spec.template.metadata.annotations, undefined);
+  });
+
+  test('serviceMonitor: a headless metrics Service selecting the provider pods, and a ServiceMonitor selecting it', () => {
+    const objects = render({ set: ['metrics.serviceMonitor.enabled=true', 'metrics.serviceMonitor.labels.release=kps', 'metrics.serviceMonitor.interval=15s'] });
+    assert.deepEqual(kindsOf(objects), ['ClusterRole', 'ClusterRoleBinding', 'DaemonSet', 'Service', 'ServiceAccount', 'ServiceMonitor']);
+    const service = only(objects, 'Service');
+    const monitor = only(objects, 'ServiceMonitor');
+    assert.equal(service.spec.clusterIP, 'None');
+    assert.deepEqual(service.spec.selector, ds(objects).spec.selector.matchLabels);
+    assert.deepEqual(service.spec.ports, [{ name: 'metrics', port: 8989, targetPort: 'metrics', protocol: 'TCP' }]);
+    assert.equal(providerContainer(ds(objects)).ports[0].name, 'metrics');
+    for (const [k, v] of Object.entries(monitor.spec.selector.matchLabels as Record<string, string>)) assert.equal(service.metadata.labels[k], v, `Service lacks ${k}`);
+    assert.deepEqual(monitor.spec.namespaceSelector, { matchNames: ['kube-system'] });
+    assert.deepEqual(monitor.spec.endpoints, [{ port: 'metrics', path: '/metrics', scheme: 'http', honorLabels: true, interval: '15s', scrapeTimeout: '10s' }]);
+    assert.equal(monitor.metadata.labels.release, 'kps');
+  });
+
+  test('podMonitor: selects the provider pods by their selector label, no Service needed', () => {
+    const objects = render({ set: ['metrics.podMonitor.enabled=true', 'port=9100'] });
+    assert.deepEqual(kindsOf(objects), ['ClusterRole', 'ClusterRoleBinding', 'DaemonSet', 'PodMonitor', 'ServiceAccount']);
+    const monitor = only(objects, 'PodMonitor');
+    assert.deepEqual(monitor.spec.selector.matchLabels, ds(objects).spec.selector.matchLabels);
+    assert.deepEqual(monitor.spec.podMetricsEndpoints, [{ port: 'metrics', path: '/metrics', scheme: 'http', honorLabels: true, interval: '30s', scrapeTimeout: '10s' }]);
+  });
+
+  test('scrapeAnnotations: prometheus.io annotations naming the port, beside podAnnotations', () => {
+    const objects = render({ set: ['metrics.scrapeAnnotations=true', 'port=9100', 'podAnnotations.team=x'] });
+    assert.deepEqual(ds(objects).spec.template.metadata.annotations, {
+      team: 'x', 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9100', 'prometheus.io/path': '/metrics',
+    });
+  });
+
+  test('monitor labels cannot replace the chart labels a selector depends on', () => {
+    const objects = render({ set: ['metrics.service.enabled=true', 'metrics.service.labels.app=other', 'metrics.service.labels.extra=yes'] });
+    const service = only(objects, 'Service');
+    assert.equal(service.metadata.labels.app, goChartName);
+    assert.equal(service.metadata.labels.extra, 'yes');
+  });
+
+  test('prometheusRule: thresholds, disabled alerts, alert labels and runbook links follow the values', () => {
+    const objects = render({
+      set: [
+        'prometheusRule.enabled=true', 'prometheusRule.thresholds.mountLatencyP99Seconds=42', 'prometheusRule.disabledAlerts[0]=AscpFailoverActive',
+        'prometheusRule.alertLabels.team=platform', 'prometheusRule.runbookUrl=https://git.example.com/ascp/docs/operating.md',
+      ],
+      namespace: 'secrets',
+    });
+    const rules = (only(objects, 'PrometheusRule').spec.groups as K8sObject[]).flatMap((g) => g.rules as K8sObject[]);
+    const byName = Object.fromEntries(rules.map((r) => [r.alert, r]));
+    assert.equal(byName.AscpFailoverActive, undefined);
+    assert.match(byName.AscpMountLatencyHigh.expr, /> 42$/);
+    for (const r of rules) {
+      assert.equal(r.labels.team, 'platform');
+      assert.equal(r.annotations.runbook_url, `https://git.example.com/ascp/docs/operating.md#${r.alert.toLowerCase()}`);
+    }
+    // kube-state-metrics and cAdvisor series are selected by the release namespace and the container name.
+    assert.match(byName.AscpProviderRestarting.expr, /kube_pod_container_status_restarts_total\{namespace="secrets", container="provider-aws-installer"\}/);
+    assert.equal(providerContainer(ds(objects)).name, 'provider-aws-installer');
+  });
+
+  test('the runbook anchors exist: docs/operating.md has a heading per alert, the README links them', () => {
+    const operating = readFileSync(join(repoRoot, 'docs', 'operating.md'), 'utf8');
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const rules = (only(render({ set: ['prometheusRule.enabled=true'] }), 'PrometheusRule').spec.groups as K8sObject[]).flatMap((g) => g.rules as K8sObject[]);
+    for (const r of rules) {
+      assert.match(operating, new RegExp(`^### ${r.alert}$`, 'm'), `docs/operating.md has no section for ${r.alert}`);
+      // The section quotes the expression as rendered (whitespace collapsed, the namespace a placeholder).
+      const expr = String(r.expr).replace(/\s+/g, ' ').trim().replace(/\( /g, '(').replace(/ \)/g, ')').replaceAll('namespace="kube-system"', 'namespace="<release namespace>"');
+      const section = operating.slice(operating.indexOf(`### ${r.alert}\n`)).split(/\n### /)[0]!;
+      assert.ok(section.includes(`\`${expr}\``), `docs/operating.md's ${r.alert} section does not quote its expression:\n${expr}`);
+      assert.ok(readme.includes(`docs/operating.md#${r.alert.toLowerCase()}`), `README's alert runbook does not link ${r.alert}`);
+    }
+  });
+
+  test('dashboard: a ConfigMap with the sidecar label, in the namespace asked for', () => {
+    const objects = render({ set: ['dashboard.enabled=true', 'dashboard.namespace=monitoring', 'dashboard.annotations.grafana_folder=Secrets'] });
+    const configMap = only(objects, 'ConfigMap');
+    assert.equal(configMap.metadata.namespace, 'monitoring');
+    assert.equal(configMap.metadata.labels.grafana_dashboard, '1');
+    assert.equal(configMap.metadata.annotations.grafana_folder, 'Secrets');
+    assert.deepEqual(JSON.parse(configMap.data['ascp.json']), JSON.parse(readFileSync(join(chartDir, 'dashboards', 'ascp.json'), 'utf8')));
+  });
+
+  test('every value set: all monitoring objects, with their labels and commonLabels', () => {
+    const objects = render({ valuesFiles: [allValuesFile] });
+    assert.deepEqual(kindsOf(objects), ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'DaemonSet', 'PodMonitor', 'PrometheusRule', 'Service', 'ServiceAccount', 'ServiceMonitor']);
+    for (const kind of ['ServiceMonitor', 'PodMonitor', 'PrometheusRule']) assert.equal(only(objects, kind).metadata.labels.release, 'kube-prometheus-stack');
+    assert.equal(only(objects, 'Service').metadata.labels.tier, 'metrics');
+    assert.equal(only(objects, 'ServiceMonitor').spec.endpoints[0].metricRelabelings[0].action, 'drop');
+    const rules = (only(objects, 'PrometheusRule').spec.groups as K8sObject[]).flatMap((g) => g.rules as K8sObject[]);
+    assert.ok(rules.some((r) => r.record === 'ascp:mounts:rate5m'), 'extraRules appended');
+    assert.ok(!rules.some((r) => r.alert === 'AscpFailoverActive'));
   });
 });

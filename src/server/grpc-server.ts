@@ -16,6 +16,7 @@ import { csiDriverProviderService } from './proto.js';
 import { describeCauses, toGrpcError } from './status.js';
 import { DeadlineError, ProviderError } from '../errors.js';
 import { MAX_GRPC_RECEIVE_BYTES } from '../limits.js';
+import { holdsEarlierContent } from '../files/earlier-content.js';
 
 export const RUNTIME_NAME = 'secrets-store-csi-driver-provider-aws';
 
@@ -86,8 +87,10 @@ async function handleMount(
     const err = controller.signal.aborted ? asDeadlineFailure(thrown, controller.signal.reason, ctx.record.stage) : thrown;
     const pod = ctx.record.pod;
     const mapped = toGrpcError(err, pod ? `${pod.namespace}/${pod.name}` : undefined);
+    // A parsed request (pod known) has a checked, absolute target_path.
+    const keptEarlierContent = pod !== undefined && (await holdsEarlierContent(call.request.target_path!));
     report(ctx, metrics, (performance.now() - started) / 1000, {
-      grpcCode: mapped.code, errorCode: mapped.errorCode, error: mapped.details,
+      grpcCode: mapped.code, errorCode: mapped.errorCode, error: mapped.details, keptEarlierContent,
       // A bug: its stack and cause chain are what a maintainer needs (our errors never carry secret values).
       ...(!(err instanceof ProviderError) && { cause: describeCauses(err) }),
     });
@@ -108,10 +111,10 @@ function report(
   ctx: MountContext,
   metrics: ProviderMetrics,
   seconds: number,
-  failure: { grpcCode: Status; errorCode: string; error: string; cause?: string } | undefined,
+  failure: { grpcCode: Status; errorCode: string; error: string; keptEarlierContent: boolean; cause?: string } | undefined,
 ): void {
   const { record } = ctx;
-  metrics.mountRecorded(record, failure ? (Status[failure.grpcCode] ?? String(failure.grpcCode)) : 'OK', seconds);
+  metrics.mountRecorded(record, failure ? (Status[failure.grpcCode] ?? String(failure.grpcCode)) : 'OK', seconds, failure?.keptEarlierContent);
   for (const a of record.attempts) {
     if (a.outcome === 'throttled' || a.outcome === 'server' || a.outcome === 'network') {
       ctx.log.warn({ service: a.service, operation: a.operation, region: a.region, outcome: a.outcome }, 'AWS request failed with a transient error; the SDK retries or the failover region answers');

@@ -111,3 +111,54 @@ its flags.
 - {{ . | toString | quote }}
 {{- end }}
 {{- end -}}
+
+{{/* The provider container's name (the Go chart's): external series (kube-state-metrics, cAdvisor) are selected by it. */}}
+{{- define "provider.containerName" -}}
+provider-aws-installer
+{{- end -}}
+
+{{/* Name of the metrics Service (used by the ServiceMonitor). */}}
+{{- define "provider.metricsServiceName" -}}
+{{- printf "%s-metrics" (include "provider.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Whether the metrics Service is rendered: on its own, or because the ServiceMonitor needs it. */}}
+{{- define "provider.metricsService" -}}
+{{- if or .Values.metrics.service.enabled .Values.metrics.serviceMonitor.enabled -}}true{{- end -}}
+{{- end -}}
+
+{{/*
+Labels and annotations every alert carries: severity, the chart's alertLabels, and with runbookUrl set a
+runbook_url pointing at the alert's section of docs/operating.md (its heading is the alert's name).
+Called with (dict "root" $ "alert" "<name>" "severity" "<severity>").
+*/}}
+{{- define "provider.alertLabels" -}}
+severity: {{ .severity }}
+{{- range $key, $value := .root.Values.prometheusRule.alertLabels }}
+{{- if ne $key "severity" }}
+{{ $key }}: {{ $value | toString | quote }}
+{{- end }}
+{{- end }}
+{{- end -}}
+{{- define "provider.runbookAnnotation" -}}
+{{- with .root.Values.prometheusRule.runbookUrl -}}
+runbook_url: {{ printf "%s#%s" . (lower $.alert) | quote }}
+{{- end -}}
+{{- end -}}
+
+{{/*
+The chart's labels plus extra ones (an object's own labels value); extra labels add to but never replace
+the chart's (a selector depends on them). Called with (dict "root" $ "extra" <map> "component" <optional>).
+*/}}
+{{- define "provider.labelsWith" -}}
+{{- $labels := include "provider.labels" .root | fromYaml -}}
+{{- with .component -}}
+{{- $_ := set $labels "app.kubernetes.io/component" . -}}
+{{- end -}}
+{{- range $key, $value := .extra -}}
+{{- if not (hasKey $labels $key) -}}
+{{- $_ := set $labels $key ($value | toString) -}}
+{{- end -}}
+{{- end -}}
+{{- toYaml $labels -}}
+{{- end -}}
