@@ -65,6 +65,12 @@ export const TARGETS = {
   burstErrors: 0,
   burstPeakRssMiB: 90,
   /** Workload 5. */
-  startupCpuMs: 300,
-  idleRssMiB: 70,
+  startupCpuMs: 100,
+  idleRssMiB: 50,
+  /** Workload 1: CPU per first mount at most this factor of Go's. */
+  firstMountCpuVsGo: 1.0,
+  /** Workload 2: CPU per remount at most this factor of Go's. */
+  remountCpuVsGo: 1.5,
+  /** Budget mode: p99 within this factor of Go's under the same limits and load. */
+  budgetP99VsGo: 1.5,
 };

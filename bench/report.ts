@@ -157,7 +157,7 @@ export function renderReport(r: BenchResults): string {
           { metric: 'AWS calls / mount', ours: o?.calls.total, go: g?.calls.total, irsa: i?.calls.total, floor: `${f.firstMount.calls}`, digits: 2 },
           { metric: '  by operation', ours: ops(o?.calls), go: ops(g?.calls), irsa: ops(i?.calls), ratio: false },
           { metric: 'Kubernetes reads / mount', ours: o?.kubeCallsPerMount, go: g?.kubeCallsPerMount, irsa: i?.kubeCallsPerMount, digits: 2 },
-          { metric: 'CPU ms / mount (schedstat)', ours: o?.cpuMsPerMount, go: g?.cpuMsPerMount, irsa: i?.cpuMsPerMount, digits: 2 },
+          { metric: 'CPU ms / mount (schedstat)', ours: o?.cpuMsPerMount, go: g?.cpuMsPerMount, irsa: i?.cpuMsPerMount, target: `<= ${T.firstMountCpuVsGo}x Go`, met: o && g ? o.cpuMsPerMount <= T.firstMountCpuVsGo * g.cpuMsPerMount : undefined, digits: 2 },
           { metric: 'errors', ours: o?.errors, go: g?.errors, irsa: i?.errors, digits: 0, ratio: false },
         ],
         goNote,
@@ -189,7 +189,7 @@ export function renderReport(r: BenchResults): string {
           { metric: 'AWS calls / remount (steady)', ours: o?.steady.calls.total, go: g?.steady.calls.total, irsa: i?.steady.calls.total, floor: `${f.remount.calls}`, target: `<= ${T.remountCalls}`, met: o ? o.steady.calls.total <= T.remountCalls : undefined, digits: 2 },
           { metric: '  by operation', ours: ops(o?.steady.calls), go: ops(g?.steady.calls), irsa: ops(i?.steady.calls), ratio: false },
           { metric: 'AWS calls / mount (all rounds)', ours: o?.all.calls.total, go: g?.all.calls.total, irsa: i?.all.calls.total, floor: f.remountAllRounds.toFixed(2), digits: 2 },
-          { metric: 'CPU ms / remount (steady, stat)', ours: o?.steady.cpuMsPerMount, go: g?.steady.cpuMsPerMount, irsa: i?.steady.cpuMsPerMount, target: g ? `<= Go (${g.steady.cpuMsPerMount.toFixed(2)})` : '<= Go', met: o && g ? o.steady.cpuMsPerMount <= g.steady.cpuMsPerMount : undefined, digits: 2 },
+          { metric: 'CPU ms / remount (steady, stat)', ours: o?.steady.cpuMsPerMount, go: g?.steady.cpuMsPerMount, irsa: i?.steady.cpuMsPerMount, target: `<= ${T.remountCpuVsGo}x Go`, met: o && g ? o.steady.cpuMsPerMount <= T.remountCpuVsGo * g.steady.cpuMsPerMount : undefined, digits: 2 },
           { metric: 'CPU ms / remount (steady, schedstat)', ours: o?.steady.cpuMsPerMountPrecise, go: g?.steady.cpuMsPerMountPrecise, irsa: i?.steady.cpuMsPerMountPrecise, digits: 2 },
           { metric: 'CPU ms / mount (all rounds, stat)', ours: o?.all.cpuMsPerMount, go: g?.all.cpuMsPerMount, irsa: i?.all.cpuMsPerMount, digits: 2 },
           { metric: 'latency p50 (ms, steady)', ours: o?.steady.latency.p50, go: g?.steady.latency.p50, irsa: i?.steady.latency.p50, floor: `${f.remount.latencyMs}` },
@@ -475,7 +475,13 @@ function renderBudget(r: BenchResults, goNote: string | undefined): string {
     rows.push(
       { metric: '  errors', ours: vo?.errors, go: vg?.errors, target: '0', met: vo?.errors === undefined ? undefined : vo.errors === 0, digits: 0, ratio: false },
       { metric: `  ${latencyLabel} p50 (ms)`, ours: vo?.p50, go: vg?.p50 },
-      { metric: `  ${latencyLabel} p99 (ms)`, ours: vo?.p99, go: vg?.p99 },
+      {
+        metric: `  ${latencyLabel} p99 (ms)`,
+        ours: vo?.p99,
+        go: vg?.p99,
+        target: `<= ${r.targets.budgetP99VsGo}x Go`,
+        met: vo?.p99 !== undefined && vg?.p99 !== undefined ? vo.p99 <= r.targets.budgetP99VsGo * vg.p99 : undefined,
+      },
     );
     for (const [i, e] of (vo?.extra ?? vg?.extra ?? []).entries()) {
       rows.push({ metric: `  ${e.metric}`, ours: vo?.extra?.[i]?.value, go: vg?.extra?.[i]?.value });
