@@ -16,6 +16,8 @@ import { MountGate } from './server/mount-gate.js';
 const VERSION = typeof __PROVIDER_VERSION__ === 'string' ? __PROVIDER_VERSION__ : '0.0.0-dev';
 /** Linux sun_path is 108 bytes including the terminating NUL. */
 const MAX_SOCKET_PATH_BYTES = 107;
+/** After start-up, the mount pipeline is loaded this soon even if no Mount asks for it. */
+const PIPELINE_PRELOAD_DELAY_MS = 1_000;
 /** Owner (root, as the driver runs) only. */
 const SOCKET_MODE = 0o600;
 
@@ -63,13 +65,27 @@ async function serve(config: Config, log: Logger): Promise<number> {
   }
 
   const appId = `${RUNTIME_NAME}:${config.eksAddonVersion || VERSION}`;
-  // The mount pipeline is a separate chunk, loaded once the socket serves (see mount-runtime.ts).
+  // The mount pipeline is a separate chunk (see mount-runtime.ts), loaded by the first Mount or
+  // PIPELINE_PRELOAD_DELAY_MS after the socket serves, whichever comes first: start-up answers
+  // Version and health checks without waiting for it (under the chart's 50m CPU, loading it takes
+  // seconds). Ready (and counted as started) once it is loaded; a load failure is a bug: exit.
   let runtime: Promise<MountRuntime> | undefined;
+  let runtimeLoaded = false;
   const loadRuntime = () => {
-    runtime ??= import('./mount-runtime.js').then((m) => m.createMountRuntime(config, appId));
+    runtime ??= import('./mount-runtime.js').then(
+      (m) => {
+        const loaded = m.createMountRuntime(config, appId);
+        runtimeLoaded = true;
+        log.info('ready: the mount pipeline is loaded');
+        return loaded;
+      },
+      (err: unknown) => {
+        log.fatal({ error: String((err as Error)?.stack ?? err) }, 'the mount pipeline failed to load');
+        process.exit(1);
+      },
+    );
     return runtime;
   };
-  let runtimeLoaded = false;
   const health = new HealthState();
   const server = createProviderServer({
     version: VERSION,
@@ -92,17 +108,7 @@ async function serve(config: Config, log: Logger): Promise<number> {
   await chmod(socketPath, SOCKET_MODE);
   let serving = true;
 
-  // Ready (and counted as started) once the mount pipeline is loaded; a load failure is a bug: exit.
-  loadRuntime().then(
-    () => {
-      runtimeLoaded = true;
-      log.info('ready: the mount pipeline is loaded');
-    },
-    (err: unknown) => {
-      log.fatal({ error: String((err as Error)?.stack ?? err) }, 'the mount pipeline failed to load');
-      process.exit(1);
-    },
-  );
+  const preload = setTimeout(() => void loadRuntime(), PIPELINE_PRELOAD_DELAY_MS);
   const endpoints = config.metricsAddr
     ? createEndpoints({ socketPath, metrics: async () => (await loadRuntime()).metrics.registry, ready: () => serving && runtimeLoaded })
     : undefined;
@@ -122,6 +128,7 @@ async function serve(config: Config, log: Logger): Promise<number> {
     const stop = (signal: NodeJS.Signals) => {
       if (!serving) return;
       serving = false;
+      clearTimeout(preload);
       health.set('NOT_SERVING');
       log.info({ signal, shutdownTimeoutMs: config.shutdownTimeoutMs }, 'shutting down: no new mounts, finishing in-flight ones');
       const finish = () => {
