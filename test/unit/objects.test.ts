@@ -188,3 +188,29 @@ test('ParsedObjectsMemo: many large distinct specs stay within the byte bound', 
   assert.ok(memo.sizeBytes < 64 * 2048, `${memo.sizeBytes} bytes held for 64 specs`);
   assert.equal(memo.parse(`${padding}- objectName: s63\n  objectType: secretsmanager\n`, ctx), memo.parse(`${padding}- objectName: s63\n  objectType: secretsmanager\n`, ctx));
 });
+
+test('ParsedObjectsMemo: every part of the context is in the key (a failover region, a translation, the region)', async () => {
+  const { ParsedObjectsMemo } = await import('../../src/plan/objects-memo.js');
+  const memo = new ParsedObjectsMemo();
+  const yaml = '- objectName: a/b\n  objectType: secretsmanager\n';
+  const base = memo.parse(yaml, { ...ctx, translation: '_' });
+  const withFailover = memo.parse(yaml, { ...ctx, translation: '_', failoverRegion: 'us-west-2' });
+  const otherFailover = memo.parse(yaml, { ...ctx, translation: '_', failoverRegion: 'eu-west-1' });
+  assert.notEqual(withFailover, base);
+  assert.notEqual(otherFailover, withFailover);
+  const dashed = memo.parse(yaml, { ...ctx, translation: '-' });
+  const untranslated = memo.parse(yaml, { ...ctx, translation: undefined });
+  assert.deepEqual([base[0]!.fileName, dashed[0]!.fileName, untranslated[0]!.fileName], ['a_b', 'a-b', 'a/b']);
+  assert.notEqual(memo.parse(yaml, { ...ctx, translation: '_', primaryRegion: 'ap-south-1' }), base);
+  assert.equal(memo.parse(yaml, { ...ctx, translation: '_' }), base, 'the same context is a hit');
+});
+
+test('ParsedObjectsMemo: jmesPath entries are frozen too and count against the byte bound', async () => {
+  const { ParsedObjectsMemo } = await import('../../src/plan/objects-memo.js');
+  const plain = new ParsedObjectsMemo();
+  plain.parse('- objectName: a\n  objectType: secretsmanager\n', ctx);
+  const withPaths = new ParsedObjectsMemo();
+  const plans = withPaths.parse('- objectName: a\n  objectType: secretsmanager\n  jmesPath:\n    - path: username\n      objectAlias: user\n', ctx);
+  assert.ok(Object.isFrozen(plans[0]!.jmesPath[0]), 'a shared plan cannot be changed by one mount');
+  assert.ok(withPaths.sizeBytes > plain.sizeBytes, `${withPaths.sizeBytes} > ${plain.sizeBytes}`);
+});
