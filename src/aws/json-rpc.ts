@@ -15,6 +15,7 @@
 //   SDK's classification and ours (classify.ts) read.
 // HTTP goes through the SDK's keep-alive Node.js handler shared by every client.
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
+import { LRUCache } from 'lru-cache';
 import type { MountRecord } from '../context.js';
 import { MalformedResponseError } from '../errors.js';
 import { classifyFailure } from './classify.js';
@@ -71,9 +72,23 @@ interface HttpHandlerLike {
   handle(request: unknown, options: { abortSignal: AbortSignal }): Promise<{ response: HttpResponse }>;
 }
 
-export interface SignerCache {
-  /** A SigV4 signer for these credentials (it caches its signing keys per day, region and service). */
-  forCredentials(credentials: AwsCredentialIdentity, sha256: unknown): unknown;
+/** SigV4 signers per pod credentials, shared by every client: each caches its derived signing keys. */
+export class SignerCache {
+  private readonly signers: LRUCache<string, object>;
+  constructor(max: number) {
+    this.signers = new LRUCache({ max });
+  }
+
+  /** The signer for these credentials, made with create() the first time. */
+  forCredentials(credentials: AwsCredentialIdentity, create: () => object): object {
+    const key = `${credentials.accessKeyId}|${credentials.sessionToken ?? ''}`;
+    let signer = this.signers.get(key);
+    if (!signer) {
+      signer = create();
+      this.signers.set(key, signer);
+    }
+    return signer;
+  }
 }
 
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
@@ -93,6 +108,7 @@ export class JsonRpcClient {
   private readonly retryHandler: (attempt: Handler, signal: AbortSignal) => Handler;
   /** The SDK's clock-skew state for this client (the SDK keeps it per client too). */
   private readonly clock: { systemClockOffset: number };
+  private readonly awsSigner: InstanceType<JsonRpcSdk['awsAuth']['AwsSdkSigV4Signer']>;
 
   private constructor(
     private readonly sdk: JsonRpcSdk,
@@ -103,6 +119,7 @@ export class JsonRpcClient {
     userAgentHeaders: Record<string, string>,
     retryStrategy: unknown,
     maxAttempts: number,
+    private readonly disableClockSkewCorrection: boolean,
   ) {
     this.url = endpoint.url;
     const sigv4 = endpoint.properties?.authSchemes?.find((s) => s.name === 'sigv4');
@@ -116,6 +133,7 @@ export class JsonRpcClient {
       host: this.url.port ? `${this.url.hostname}:${this.url.port}` : this.url.hostname,
     };
     this.clock = { systemClockOffset: 0 };
+    this.awsSigner = new sdk.awsAuth.AwsSdkSigV4Signer();
     const options = { retryStrategy: async () => retryStrategy, maxAttempts: async () => maxAttempts };
     this.retryHandler = (attempt, signal) => sdk.retry.retryMiddleware(options as never)(attempt as never, { __smithy_context: { abortSignal: signal } } as never) as unknown as Handler;
   }
@@ -131,8 +149,8 @@ export class JsonRpcClient {
     const userAgentHeaders: Record<string, string> = {};
     for (const name of ['user-agent', 'x-amz-user-agent']) if (probe.headers[name]) userAgentHeaders[name] = probe.headers[name];
     // The client was built with the call's retry policy (maxAttempts): its own strategy applies it.
-    const [retryStrategy, maxAttempts] = await Promise.all([config.retryStrategy(), config.maxAttempts()]);
-    return new JsonRpcClient(sdk, target, http, signers, endpoint as never, userAgentHeaders, retryStrategy, maxAttempts);
+    const [retryStrategy, maxAttempts, disableSkew] = await Promise.all([config.retryStrategy(), config.maxAttempts(), config.disableClockSkewCorrection?.()]);
+    return new JsonRpcClient(sdk, target, http, signers, endpoint as never, userAgentHeaders, retryStrategy, maxAttempts, disableSkew === true);
   }
 
   async call(input: Record<string, unknown>, call: JsonRpcCall): Promise<Record<string, unknown>> {
@@ -153,10 +171,12 @@ export class JsonRpcClient {
   /** One HTTP attempt: sign (fresh date), send, read; recorded with its outcome class. */
   private async attempt(request: unknown, call: JsonRpcCall): ReturnType<Handler> {
     const started = performance.now();
-    const { sdk } = this;
-    const clock = this.clock;
-    const signer = this.signers.forCredentials(call.credentials, this.target.config.sha256);
-    const disableSkew = (await this.target.config.disableClockSkewCorrection?.()) === true;
+    const { sdk, clock, awsSigner } = this;
+    const disableSkew = this.disableClockSkewCorrection;
+    const signer = this.signers.forCredentials(
+      call.credentials,
+      () => new sdk.signatureV4.SignatureV4({ credentials: call.credentials, region: call.region, service: this.signingName, sha256: this.target.config.sha256 as never, uriEscapePath: true }),
+    );
     const signingProperties = {
       context: {},
       signingRegion: this.signingRegion ?? call.region,
@@ -173,7 +193,6 @@ export class JsonRpcClient {
         signer: async () => signer,
       },
     };
-    const awsSigner = new sdk.awsAuth.AwsSdkSigV4Signer();
     const limit = patientTimeout(ATTEMPT_TIMEOUT_MS, `${this.target.signingName} ${call.operation} in region ${call.region} did not answer within ${ATTEMPT_TIMEOUT_MS} ms`);
     try {
       const signed = await awsSigner.sign(request as never, call.credentials, signingProperties);

@@ -17,7 +17,7 @@ import { MalformedResponseError } from '../errors.js';
 import { MAX_AWS_CLIENTS } from '../limits.js';
 import { patientTimeout, raceSignal } from '../util/abort.js';
 import { classifyFailure } from './classify.js';
-import { ATTEMPT_TIMEOUT_MS, JsonRpcClient, type ServiceClientConfig, type SignerCache } from './json-rpc.js';
+import { ATTEMPT_TIMEOUT_MS, JsonRpcClient, SignerCache, type ServiceClientConfig } from './json-rpc.js';
 import {
   AgentHttpError, type AssumeRoleInput, type AwsPort, type CallOptions, type FetchedCredentials, type ParametersOutput, type PodCredentials,
   type RetryPolicy, type RoleCredentialsOutput, type SecretValueOutput, type SignedCallOptions,
@@ -71,26 +71,10 @@ export class AwsSdkPort implements AwsPort {
    */
   private readonly clients = new LRUCache<string, Promise<SdkClient>>({ max: MAX_AWS_CLIENTS });
   private readonly rpcClients = new LRUCache<string, Promise<JsonRpcClient>>({ max: MAX_AWS_CLIENTS });
-  /** SigV4 signers per pod credentials: each caches its derived signing keys. */
-  private readonly signers: SignerCache & { cache: LRUCache<string, object> };
+  /** SigV4 signers per pod credentials, shared by the lean path's clients. */
+  private readonly signers = new SignerCache(MAX_CACHED_SIGNERS);
 
-  constructor(private readonly appId: string) {
-    const cache = new LRUCache<string, object>({ max: MAX_CACHED_SIGNERS });
-    this.signers = {
-      cache,
-      forCredentials: (credentials, sha256) => {
-        const key = `${credentials.accessKeyId}|${credentials.sessionToken ?? ''}`;
-        let signer = cache.get(key);
-        if (!signer) {
-          signer = new this.loadedSdk!.signatureV4.SignatureV4({ credentials, region: 'us-east-1', service: 'unset', sha256: sha256 as never, uriEscapePath: true });
-          cache.set(key, signer);
-        }
-        return signer;
-      },
-    };
-  }
-
-  private loadedSdk: Sdk | undefined;
+  constructor(private readonly appId: string) {}
 
   async getSecretValue(input: { SecretId: string; VersionId?: string; VersionStage?: string }, call: SignedCallOptions): Promise<SecretValueOutput> {
     const output = (await this.callJsonRpc('secretsmanager', 'GetSecretValue', input, call)) as SecretValueOutput & { SecretBinary?: unknown };
@@ -173,12 +157,12 @@ export class AwsSdkPort implements AwsPort {
   }
 
   private load(): Promise<Sdk> {
-    this.sdk ??= loadSdk().then((sdk) => (this.loadedSdk = sdk));
+    this.sdk ??= loadSdk();
     return this.sdk;
   }
 
   private async callJsonRpc(service: 'secretsmanager' | 'ssm', operation: string, input: object, call: SignedCallOptions): Promise<Record<string, unknown>> {
-    const { credentials, region } = call;
+    const { region } = call;
     const key = `${service}|${region}|${call.retry.maxAttempts}`;
     let client = this.rpcClients.get(key);
     if (!client) {
@@ -187,13 +171,7 @@ export class AwsSdkPort implements AwsPort {
       // A failed set-up (an invalid region for the endpoint rules) is not kept.
       client.catch(() => this.rpcClients.get(key) === client && this.rpcClients.delete(key));
     }
-    const identity: AwsCredentialIdentity = {
-      accessKeyId: credentials.accessKeyId,
-      secretAccessKey: credentials.secretAccessKey,
-      ...(credentials.sessionToken && { sessionToken: credentials.sessionToken }),
-      ...(credentials.expiration && { expiration: credentials.expiration }),
-    };
-    return (await client).call(input as Record<string, unknown>, { operation, region, credentials: identity, signal: call.signal, record: call.record });
+    return (await client).call(input as Record<string, unknown>, { operation, region, credentials: call.credentials, signal: call.signal, record: call.record });
   }
 
   private async createRpcClient(service: 'secretsmanager' | 'ssm', region: string, retry: RetryPolicy): Promise<JsonRpcClient> {
