@@ -83,6 +83,11 @@ export async function fetchObjects(
     ctx.log.warn({ object: what, region: failover }, 'primary region failed; mounted the value from the failover region');
   };
 
+  // One object's (or batch's) call: in the primary region with the failover region standing by,
+  // within the mount's retry rounds.
+  const resilient = <T>(regionCall: (region: string, inFailover: boolean) => (s: AbortSignal) => Promise<T>) =>
+    retryTransient(() => withFailover(regionCall(primary, false), failover ? regionCall(failover, true) : undefined, signal), ctx, rounds);
+
   let fetchedBytes = 0;
   const account = (values: readonly { value: Buffer }[]) => {
     for (const { value } of values) fetchedBytes += value.length;
@@ -94,11 +99,7 @@ export async function fetchObjects(
   type Task = () => Promise<FetchedObject[]>;
   const tasks: Task[] = [
     ...secrets.map((object): Task => async () => {
-      const outcome = await retryTransient(
-        () => withFailover(secretCall(primary, object, false), failover ? secretCall(failover, object, true) : undefined, signal),
-        ctx,
-        rounds,
-      ).catch((err) => {
+      const outcome = await resilient((region, inFailover) => secretCall(region, object, inFailover)).catch((err) => {
         throw describe(err, object);
       });
       account([outcome.value]);
@@ -106,11 +107,7 @@ export async function fetchObjects(
       return [{ object, ...outcome.value }];
     }),
     ...batches.map((batch): Task => async () => {
-      const outcome = await retryTransient(
-        () => withFailover(parametersCall(primary, batch, false), failover ? parametersCall(failover, batch, true) : undefined, signal),
-        ctx,
-        rounds,
-      ).catch((err) => {
+      const outcome = await resilient((region, inFailover) => parametersCall(region, batch, inFailover)).catch((err) => {
         throw batch.length === 1 ? describe(err, batch[0]!) : err;
       });
       account(outcome.value);
@@ -118,11 +115,7 @@ export async function fetchObjects(
       return outcome.value.map((value, i) => ({ object: batch[i]!, ...value }));
     }),
     ...paths.map((object): Task => async () => {
-      const outcome = await retryTransient(
-        () => withFailover(pathCall(primary, object, false), failover ? pathCall(failover, object, true) : undefined, signal),
-        ctx,
-        rounds,
-      ).catch((err) => {
+      const outcome = await resilient((region, inFailover) => pathCall(region, object, inFailover)).catch((err) => {
         throw describe(err, object);
       });
       account(outcome.value);
