@@ -21,17 +21,12 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { AUDIENCE_POD_IDENTITY, buildAttributes, makePod, readTokens, type PodInfo } from './harness/attributes.js';
 import { startTestEnvironment, type TestEnvironment } from './harness/env.js';
+import { GO_TEST_ENV } from './harness/paths.js';
 import { signalGroup, trackChild } from './harness/process-cleanup.js';
 import type { ProviderProcess } from './harness/provider-process.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const INTEROP_DIR = join(REPO_ROOT, 'test', 'interop');
-const GO_ENV = {
-  GOMODCACHE: process.env.GOMODCACHE || join(REPO_ROOT, '.build', 'go', 'mod'),
-  GOCACHE: process.env.GOCACHE || join(REPO_ROOT, '.build', 'go', 'cache'),
-  GOWORK: 'off',
-  CGO_ENABLED: '0',
-};
 /** Cold caches download the driver's module graph and compile client-go & co.: minutes, not seconds. */
 const GO_BUILD_TIMEOUT_MS = 15 * 60_000;
 const GO_RUN_TIMEOUT_MS = 5 * 60_000;
@@ -223,7 +218,7 @@ function runGo(args: string[], extraEnv: Record<string, string>, timeoutMs: numb
   return new Promise((resolveRun, reject) => {
     const child = spawn('go', args, {
       cwd: INTEROP_DIR,
-      env: { ...process.env, ...GO_ENV, ...extraEnv },
+      env: { ...process.env, ...GO_TEST_ENV, ...extraEnv },
       detached: true, // its own group, killed with the test process (trackChild)
       stdio: ['ignore', 'pipe', 'pipe'],
     });

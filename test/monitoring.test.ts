@@ -20,6 +20,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { chartDir, render, repoRoot, scratchDir, type K8sObject } from './helm-render.js';
+import { GO_TEST_ENV } from './harness/paths.js';
 import { createPod, createSecret, mountRequest, objectsYaml, putParameter, startE2E, targetDir, type E2E } from './e2e/fixture.js';
 
 /** Series not exported by the provider, by name prefix, with who exports them. */
@@ -56,12 +57,6 @@ const ALERTS = [
 const OPERATOR = { module: 'github.com/prometheus-operator/prometheus-operator', version: 'v0.85.0', crds: 'example/prometheus-operator-crd' };
 
 const MONITORING_DIR = join(repoRoot, 'test', 'monitoring');
-const GO_ENV = {
-  GOMODCACHE: process.env.GOMODCACHE || join(repoRoot, '.build', 'go', 'mod'),
-  GOCACHE: process.env.GOCACHE || join(repoRoot, '.build', 'go', 'cache'),
-  GOWORK: 'off',
-  CGO_ENABLED: '0',
-};
 const GO_TIMEOUT_MS = 15 * 60_000;
 const promtoolPath = process.env.PROMTOOL || join(repoRoot, '.tools', 'bin', 'promtool');
 
@@ -97,7 +92,7 @@ let helper: string | undefined;
 function monitoringCheck(command: string[], input: string): unknown {
   if (!helper) {
     const out = join(scratchDir('monitoring-check-'), 'monitoring-check');
-    const built = run('go', ['build', '-o', out, '.'], { cwd: MONITORING_DIR, env: GO_ENV, timeoutMs: GO_TIMEOUT_MS });
+    const built = run('go', ['build', '-o', out, '.'], { cwd: MONITORING_DIR, env: GO_TEST_ENV, timeoutMs: GO_TIMEOUT_MS });
     assert.equal(built.code, 0, `go build of test/monitoring failed:\n${built.stdout}\n${built.stderr}`);
     helper = out;
   }
@@ -116,7 +111,7 @@ function operatorCrds(): string {
   if (!crdDirectory) {
     const result = run('go', ['mod', 'download', '-json', `${OPERATOR.module}@${OPERATOR.version}`], {
       cwd: scratchDir('operator-module-'),
-      env: GO_ENV,
+      env: GO_TEST_ENV,
       timeoutMs: GO_TIMEOUT_MS,
     });
     const info = JSON.parse(result.stdout || '{}') as { Dir?: string; Error?: string };
